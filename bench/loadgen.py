@@ -1,0 +1,96 @@
+"""What every bench script shares: free ports, starting a server, running wrk, parsing it.
+
+wrk is the load tool (Debian's package; `apt-get install wrk`). Everything targets 127.0.0.1
+and is bounded in time.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+VENV_BIN = os.path.join(ROOT, ".venv", "bin")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def need_wrk() -> str:
+    path = shutil.which("wrk")
+    if path is None:
+        sys.exit("wrk is not installed: `apt-get install -y wrk` (Debian) or `brew install wrk`")
+    return path
+
+
+def wait_http(url: str, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:
+                if response.status < 500:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer within {timeout}s")
+
+
+def start(cmd: list[str], env: dict | None = None, cwd: str | None = None) -> subprocess.Popen:
+    return subprocess.Popen(cmd, env={**os.environ, **(env or {})}, cwd=cwd or ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+
+
+def stop(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(10)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def serve_cmd(server: str, target: str, port: int, workers: int = 2) -> list[str]:
+    """``target`` is 'module:factory' (a function returning a WSGI app)."""
+    if server == "gunicorn":
+        return [f"{VENV_BIN}/gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}",
+                "--log-level", "warning", f"{target}()"]
+    if server == "gunicorn-gthread":
+        return [f"{VENV_BIN}/gunicorn", "-w", str(workers), "-k", "gthread", "--threads", "8",
+                "-b", f"127.0.0.1:{port}", "--log-level", "warning", f"{target}()"]
+    if server == "granian":
+        return [f"{VENV_BIN}/granian", "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port),
+                "--workers", str(workers), "--log-level", "warning", "--factory", target]
+    raise ValueError(server)
+
+
+_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0}
+
+
+def wrk(url: str, *, seconds: int = 8, connections: int = 64, threads: int = 2,
+        script: str | None = None) -> dict:
+    cmd = [need_wrk(), f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    if script:
+        cmd += ["-s", script]
+    out = subprocess.run(cmd + [url], capture_output=True, text=True, timeout=seconds + 30).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)\b", out)
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    errors = re.search(r"Socket errors: (.*)", out)
+    return {
+        "rps": rps,
+        "p99_ms": float(p99.group(1)) * _UNITS[p99.group(2)] if p99 else float("nan"),
+        "non_2xx": int(non2xx.group(1)) if non2xx else 0,
+        "socket_errors": errors.group(1).strip() if errors else "",
+        "raw": out,
+    }

@@ -1,0 +1,90 @@
+"""Deliveries, alerts and dead letters in Redis.
+
+``delivery:{id}`` (JSON), ``deliveries`` (zset by creation), ``delivery-queue`` (zset id -> next
+attempt time), ``dead-letters`` (zset), ``alert:{id}`` (JSON), ``alerts:open`` (set),
+``alert-key:{key}`` (the open alert of a check or component).
+"""
+from __future__ import annotations
+
+import json
+
+import redis
+
+_CREATE = """
+if redis.call('set', KEYS[1], ARGV[1], 'NX') then
+  redis.call('zadd', KEYS[2], ARGV[2], ARGV[3])
+  redis.call('zadd', KEYS[3], ARGV[2], ARGV[3])
+  return 1
+end
+return 0"""
+
+
+def queue_create(pipe, delivery: dict, now_ts: float) -> None:
+    """Queue creating a delivery unless it exists: a replanned delivery, already sent and out of
+    the queue, must not be queued again (one script, so the test and the writes are atomic)."""
+    pipe.eval(_CREATE, 3, f"delivery:{delivery['id']}", "deliveries", "delivery-queue",
+              json.dumps(delivery), now_ts, delivery["id"])
+
+
+def get(r, delivery_id: str) -> dict | None:
+    raw = r.get(f"delivery:{delivery_id}")
+    return json.loads(raw) if raw else None
+
+
+def due(r: redis.Redis, now_ts: float, limit: int = 500) -> list[str]:
+    return r.zrangebyscore("delivery-queue", "-inf", now_ts, start=0, num=limit)
+
+
+def claim(r: redis.Redis, delivery_id: str, owner: str, ttl_s: int = 120) -> bool:
+    return bool(r.set(f"delivery-lock:{delivery_id}", owner, nx=True, ex=ttl_s))
+
+
+def finish(r: redis.Redis, delivery: dict, *, requeue_at: float | None = None, dead: bool = False) -> None:
+    pipe = r.pipeline(transaction=True)
+    pipe.set(f"delivery:{delivery['id']}", json.dumps(delivery))
+    if requeue_at is not None:
+        pipe.zadd("delivery-queue", {delivery["id"]: requeue_at})
+    else:
+        pipe.zrem("delivery-queue", delivery["id"])
+    if dead:
+        pipe.zadd("dead-letters", {delivery["id"]: delivery.get("updated_ts", 0)})
+    pipe.delete(f"delivery-lock:{delivery['id']}")
+    pipe.execute()
+
+
+def recent(r: redis.Redis, limit: int, offset: int = 0) -> list[dict]:
+    ids = r.zrevrange("deliveries", offset, offset + limit - 1)
+    return [json.loads(raw) for raw in r.mget([f"delivery:{i}" for i in ids]) if raw] if ids else []
+
+
+def dead_letters(r: redis.Redis) -> list[dict]:
+    ids = r.zrevrange("dead-letters", 0, -1)
+    return [json.loads(raw) for raw in r.mget([f"delivery:{i}" for i in ids]) if raw] if ids else []
+
+
+def retry(r: redis.Redis, delivery: dict, now_ts: float) -> None:
+    pipe = r.pipeline(transaction=True)
+    pipe.set(f"delivery:{delivery['id']}", json.dumps(delivery))
+    pipe.zrem("dead-letters", delivery["id"])
+    pipe.zadd("delivery-queue", {delivery["id"]: now_ts})
+    pipe.execute()
+
+
+def get_alert(r, alert_id: str) -> dict | None:
+    raw = r.get(f"alert:{alert_id}")
+    return json.loads(raw) if raw else None
+
+
+def save_alert(pipe, alert: dict) -> None:
+    pipe.set(f"alert:{alert['id']}", json.dumps(alert))
+    if alert.get("acked_at") or alert.get("resolved_at"):
+        pipe.srem("alerts:open", alert["id"])
+        pipe.delete(f"alert-key:{alert['key']}")
+    else:
+        pipe.sadd("alerts:open", alert["id"])
+        pipe.set(f"alert-key:{alert['key']}", alert["id"])
+
+
+def open_alerts(r: redis.Redis) -> list[dict]:
+    ids = sorted(r.smembers("alerts:open"))
+    return [json.loads(raw) for raw in r.mget([f"alert:{i}" for i in ids]) if raw] if ids else []

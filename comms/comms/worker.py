@@ -1,0 +1,66 @@
+"""comms background work: `python -m comms.worker`.
+
+- consumers of incidents', csp-status's and users' events, planning deliveries;
+- the delivery loop (send, retry with backoff, dead-letter) and alert reminders.
+Consumers are named after the host, so a restarted worker takes its own pending entries
+back at once; entries of a worker that died elsewhere are reclaimed after 30 s.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import sys
+import threading
+
+from polystatus import events
+from polystatus.clock import SystemClock
+from polystatus.redis_store import connect
+from polystatus.runner import run_loops
+
+from . import settings
+from .deliveries import flows
+from .deliveries.people import People
+
+STREAMS = [("INCIDENTS_EVENTS_URL", "incidents", None),
+           ("CSP_STATUS_EVENTS_URL", "csp-status", {"check.status_changed"}),
+           ("USERS_EVENTS_URL", "users", {"user.deleted"})]
+
+
+def make_loops(config: dict, clock=None, *, consumer_name: str | None = None):
+    clock = clock or SystemClock()
+    r = connect(config["REDIS_URL"])
+    people = People(config["USERS_URL"], config["SERVICE_CLIENT_ID"], config["SERVICE_CLIENT_SECRET"],
+                    timeout=config["OUTBOUND_TIMEOUT"])
+    name = consumer_name or f"comms-{socket.gethostname()}"
+
+    def handler(event, pipe):
+        if event.type == "user.deleted":
+            return  # their address is gone from users; planned deliveries already carry it
+        flows.plan(r, config, event, pipe, people, clock.now())
+
+    def consumer(url_key, service, types):
+        def loop(stop: threading.Event) -> None:
+            events.Consumer(source=connect(config[url_key]), stream=events.stream_key(service), group="comms", own=r,
+                            handler=handler, name=name, types=types).run(stop)
+        return loop
+
+    def deliver(stop: threading.Event) -> None:
+        owner = f"{name}-{os.getpid()}"
+        while not stop.is_set():
+            now = clock.now()
+            flows.repeat_alerts(r, config, now)
+            counts = flows.deliver_due(r, config, now, owner)
+            if not any(counts.values()):
+                stop.wait(1)
+
+    loops = {f"events-{service}": consumer(key, service, types) for key, service, types in STREAMS}
+    loops["deliveries"] = deliver
+    return loops
+
+
+def main() -> int:
+    return run_loops("comms", make_loops(settings.load()))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,240 @@
+"""Fan-out through a real SMTP server and real HTTP receivers on loopback."""
+import json
+import threading
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from comms.deliveries import flows
+from polystatus import events
+from polystatus.events import Event
+
+
+def incident_event(r, *, event_type="incident.created", incident_id="inc1", components=("api",), name="API down",
+                   status="investigating"):
+    data = {"incident": {"id": incident_id, "name": name, "status": status, "impact": "critical",
+                         "shortlink": f"https://status.example.com/incidents/{incident_id}",
+                         "components": [{"id": c, "name": c.upper(), "status": "major_outage"} for c in components],
+                         "incident_updates": [{"status": status, "body": "We are looking into it."}]},
+            "update": {"status": status, "body": "We are looking into it."}, "automated": False}
+    pipe = r.pipeline(transaction=True)
+    events.publish(pipe, "incidents", event_type, data)
+    pipe.execute()
+    entry_id, fields = r.xrevrange("events:incidents", count=1)[0]
+    return Event.from_entry(entry_id, fields)
+
+
+def plan_and_send(app, r, event, clock):
+    pipe = r.pipeline(transaction=True)
+    planned = flows.plan(r, app.config, event, pipe, app.extensions["people"], clock.now())
+    pipe.execute()
+    counts = flows.deliver_due(r, app.config, clock.now(), "test")
+    return planned, counts
+
+
+def person(i):
+    return {"id": f"u{i}", "email": f"user{i}@example.com", "display_name": f"User {i}"}
+
+
+class Receiver:
+    def __init__(self, status=200):
+        self.bodies = []
+        self.status = status
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802
+                receiver.bodies.append((self.path, json.loads(self.rfile.read(int(self.headers["Content-Length"])))))
+                self.send_response(receiver.status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.host = f"127.0.0.1:{self.server.server_address[1]}"
+
+
+@pytest.fixture()
+def receiver():
+    server = Receiver()
+    yield server
+    server.server.shutdown()
+
+
+def test_followers_and_subscribers_get_one_email_each_with_unsubscribe(app, r, users, mailbox, clock):
+    users.followers["inc1"] = [person(1), person(2)]
+    users.subscribers["api"] = [person(2), person(3)]
+    planned, counts = plan_and_send(app, r, incident_event(r), clock)
+    assert counts["sent"] == 3
+    messages = mailbox.messages()
+    assert sorted(m["To"] for m in messages) == ["user1@example.com", "user2@example.com", "user3@example.com"]
+    message = messages[0]
+    assert message["Subject"] == "[Investigating] API down"
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    assert "We are looking into it." in text and "<h2>API down</h2>" in html
+    assert "https://comms.example.com/unsubscribe?" in text and message["List-Unsubscribe"]
+
+
+def test_user_text_is_escaped_in_html_emails(app, r, users, mailbox, clock):
+    users.followers["inc1"] = [person(1)]
+    plan_and_send(app, r, incident_event(r, name="<img src=x onerror=alert(1)>"), clock)
+    html = mailbox.messages()[0].get_body(("html",)).get_content()
+    assert "<img" not in html and "&lt;img" in html
+
+
+def test_planning_the_same_event_twice_sends_once(app, r, users, mailbox, clock):
+    users.followers["inc1"] = [person(1)]
+    event = incident_event(r)
+    plan_and_send(app, r, event, clock)
+    plan_and_send(app, r, event, clock)
+    assert len(mailbox.messages()) == 1
+
+
+def test_the_unsubscribe_link_removes_the_subscription_through_users(app, client, r, users, mailbox, clock):
+    users.subscribers["api"] = [person(3)]
+    plan_and_send(app, r, incident_event(r), clock)
+    text = mailbox.messages()[0].get_body(("plain",)).get_content()
+    link = next(line for line in text.splitlines() if "/unsubscribe?" in line).split("https://comms.example.com", 1)[1]
+    assert client.get(link).status_code == 200
+    assert ("users", "u3", "subscriptions", "api") in users.removed
+    assert client.get(link.replace("&s=", "&s=0")).status_code == 403
+
+
+def test_channels_receive_statuspage_shaped_webhooks_and_apprise_json(app, client, as_, r, users, clock, receiver):
+    client.post("/channels", headers=as_("alice"), json={"name": "Statuspage-style", "url": f"webhook://{receiver.host}/sp",
+                                                          "events": ["incident.*"]})
+    client.post("/channels", headers=as_("alice"), json={"name": "Generic JSON", "url": f"json://{receiver.host}/json",
+                                                          "events": ["incident.*"]})
+    client.post("/channels", headers=as_("alice"), json={"name": "Checks only", "url": f"json://{receiver.host}/checks",
+                                                          "events": ["check.status_changed"]})
+    planned, counts = plan_and_send(app, r, incident_event(r), clock)
+    assert counts["sent"] == 2
+    bodies = dict(receiver.bodies)
+    assert bodies["/sp"]["incident"]["name"] == "API down" and {"meta", "page"} <= set(bodies["/sp"])
+    assert "API down" in bodies["/json"]["title"]
+
+
+def test_channels_route_by_component_and_severity(app, client, as_, r, clock, receiver):
+    client.post("/channels", headers=as_("alice"), json={"name": "Web team", "url": f"json://{receiver.host}/web",
+                                                          "events": ["incident.*"], "components": ["web"]})
+    client.post("/channels", headers=as_("alice"), json={"name": "Only minor", "url": f"json://{receiver.host}/minor",
+                                                          "events": ["incident.*"], "severities": ["minor"]})
+    planned, _ = plan_and_send(app, r, incident_event(r, components=("api",)), clock)
+    assert planned == [] and receiver.bodies == []
+
+
+def test_log_only_renders_and_records_but_sends_nothing(app, r, users, mailbox, clock):
+    app.config["ONLY_LOG"] = True
+    users.followers["inc1"] = [person(1)]
+    planned, counts = plan_and_send(app, r, incident_event(r), clock)
+    assert counts["logged"] == 1 and mailbox.messages() == []
+    assert r.get(f"delivery:{planned[0]['id']}") and json.loads(r.get(f"delivery:{planned[0]['id']}"))["status"] == "logged"
+
+
+def test_failures_retry_with_backoff_then_become_dead_letters_an_admin_can_retry(app, client, as_, r, clock):
+    bad = Receiver(status=503)
+    client.post("/channels", headers=as_("alice"), json={"name": "Flaky", "url": f"webhook://{bad.host}/x",
+                                                          "events": ["incident.*"]})
+    app.config["MAX_ATTEMPTS"] = 3
+    planned, counts = plan_and_send(app, r, incident_event(r), clock)
+    assert counts["failed"] == 1
+    assert flows.deliver_due(r, app.config, clock.now(), "t")["failed"] == 0  # not due yet: backoff
+    clock.advance(minutes=1)
+    assert flows.deliver_due(r, app.config, clock.now(), "t")["failed"] == 1
+    clock.advance(minutes=5)
+    assert flows.deliver_due(r, app.config, clock.now(), "t")["dead"] == 1
+    dead = client.get("/dead-letters", headers=as_("alice")).json["deliveries"]
+    assert [d["id"] for d in dead] == [planned[0]["id"]] and dead[0]["attempts"] == 3
+    assert client.get("/dead-letters", headers=as_("bob")).status_code == 403
+    bad.status = 200
+    assert client.post(f"/dead-letters/{dead[0]['id']}/retry", headers=as_("alice")).status_code == 200
+    assert flows.deliver_due(r, app.config, clock.now(), "t")["sent"] == 1
+    assert len(bad.bodies) == 4
+    bad.server.shutdown()
+
+
+def test_alerts_repeat_until_acknowledged(app, client, as_, r, clock, receiver):
+    client.post("/channels", headers=as_("alice"), json={"name": "On call", "url": f"json://{receiver.host}/oncall",
+                                                          "events": ["check.status_changed"], "repeat_minutes": 10})
+    pipe = r.pipeline(transaction=True)
+    events.publish(pipe, "csp-status", "check.status_changed", {"check_id": "c1", "name": "API", "state": "down",
+                                                                "previous_state": "up", "component_ids": [], "reason": "500"})
+    pipe.execute()
+    event = Event.from_entry(*r.xrevrange("events:csp-status", count=1)[0])
+    plan_and_send(app, r, event, clock)
+    assert len(receiver.bodies) == 1 and "/ack?s=" in receiver.bodies[0][1]["message"]
+    clock.advance(minutes=15)
+    flows.repeat_alerts(r, app.config, clock.now())
+    flows.deliver_due(r, app.config, clock.now(), "t")
+    assert len(receiver.bodies) == 2 and "Reminder 1" in receiver.bodies[1][1]["title"]
+    alert_id = client.get("/alerts", headers=as_("bob")).json["alerts"][0]["id"]
+    assert client.post(f"/alerts/{alert_id}/ack", headers=as_("bob")).json["acked_by"] == "bob@example.com"
+    clock.advance(minutes=30)
+    flows.repeat_alerts(r, app.config, clock.now())
+    flows.deliver_due(r, app.config, clock.now(), "t")
+    assert len(receiver.bodies) == 2
+
+
+def test_an_alert_stops_on_recovery(app, r, clock):
+    for state in ("down", "up"):
+        pipe = r.pipeline(transaction=True)
+        events.publish(pipe, "csp-status", "check.status_changed", {"check_id": "c1", "name": "API", "state": state,
+                                                                    "component_ids": []})
+        pipe.execute()
+        plan_and_send(app, r, Event.from_entry(*r.xrevrange("events:csp-status", count=1)[0]), clock)
+    assert r.scard("alerts:open") == 0
+
+
+def test_the_run_report_in_bresse_format_reaches_the_monitoring_mailbox(client, as_, mailbox):
+    response = client.post("/reports/runs", headers=as_("svc"), json={
+        "group": "bresse1", "to": "bresse1+monitor@example.com",
+        "results": [{"name": "WEB", "ok": True}, {"name": "SQL", "ok": False}]})
+    assert response.status_code == 200 and response.json["sent"] is True
+    message = mailbox.messages()[0]
+    lines = message.get_body(("plain",)).get_content().split()
+    assert lines == ["DRYRUN.OK", "WEB.OK", "SQL.NOK"] and message["To"] == "bresse1+monitor@example.com"
+    assert client.post("/reports/runs", headers=as_("carol"), json={"results": []}).status_code == 403
+
+
+def test_the_dev_mailbox_lists_caught_messages_for_admins(app, client, as_, r, users, clock):
+    users.followers["inc1"] = [person(1)]
+    plan_and_send(app, r, incident_event(r), clock)
+    listing = client.get("/mail", headers=as_("alice")).json["messages"]
+    assert listing[0]["to"] == "user1@example.com"
+    assert client.get(f"/mail/{listing[0]['id']}", headers=as_("alice")).json["subject"].startswith("[Investigating]")
+
+
+def test_an_unreachable_smtp_server_keeps_the_deliveries_for_later(app, r, users, clock):
+    from polystatus.testing import free_port
+
+    app.config["SMTP_URL"] = f"smtp://127.0.0.1:{free_port()}"
+    users.followers["inc1"] = [person(1)]
+    planned, counts = plan_and_send(app, r, incident_event(r), clock)
+    assert counts["failed"] == 1
+    assert json.loads(r.get(f"delivery:{planned[0]['id']}"))["status"] == "failed"
+    assert r.zscore("delivery-queue", planned[0]["id"]) > clock.now().timestamp()
+
+
+def test_announcements_go_to_subscribers_of_chosen_components(client, as_, app, r, users, mailbox, clock):
+    users.subscribers["web"] = [person(5)]
+    response = client.post("/announcements", headers=as_("bob"), json={"subject": "New region", "message": "Hello",
+                                                                        "components": ["web"]})
+    assert response.status_code == 201 and response.json["planned"] == 1
+    flows.deliver_due(r, app.config, clock.now(), "t")
+    assert mailbox.messages()[0]["To"] == "user5@example.com"
+
+
+def test_the_event_timestamps_do_not_matter_for_dedup(app, r, users, mailbox, clock):
+    users.followers["inc1"] = [person(1)]
+    event = incident_event(r)
+    plan_and_send(app, r, event, clock)
+    clock.advance(hours=1)
+    plan_and_send(app, r, event, clock)
+    assert len(mailbox.messages()) == 1
+
+
+__all__ = ["timedelta"]

@@ -1,0 +1,23 @@
+"""csp-status application factory."""
+from __future__ import annotations
+
+from polystatus.app_factory import create_service_app
+
+from . import settings
+
+
+def create_app(config: dict | None = None):
+    app = create_service_app(
+        __name__, service="csp-status", title="PolyStatus csp-status",
+        description="Official status of cloud providers, checks of your own endpoints from several "
+                    "vantage points, and heartbeats from your jobs.",
+        settings=settings.load(), config=config,
+    )
+    from .checks.views import bp as checks_bp
+    from .heartbeats.views import bp as heartbeats_bp
+    from .providers.views import bp as providers_bp
+
+    app.register_blueprint(providers_bp)
+    app.register_blueprint(checks_bp)
+    app.register_blueprint(heartbeats_bp)
+    return app

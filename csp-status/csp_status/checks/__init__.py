@@ -1,0 +1,1 @@
+"""checks area of csp-status."""

@@ -1,0 +1,141 @@
+"""Running checks: asynchronous (httpx), many at a time under a concurrency limit.
+
+One engine process drives hundreds of checks concurrently over keep-alive connections; the
+result of each run is a plain dict {ok, reason, status, response_time_ms, lag_s, at}.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import ssl
+import time
+from datetime import UTC, datetime
+
+import httpx
+from polystatus import outbound
+
+from .. import targets
+from . import service
+
+
+async def _cert_hours(host: str, port: int, timeout: float) -> float | None:
+    try:
+        context = ssl.create_default_context()
+        _, writer = await asyncio.wait_for(asyncio.open_connection(host, port, ssl=context), timeout)
+        cert = writer.get_extra_info("peercert")
+        writer.close()
+        expires = datetime.strptime(cert["notAfter"], "%b %d %H:%M:%S %Y %Z").replace(tzinfo=UTC)
+        return (expires - datetime.now(UTC)).total_seconds() / 3600
+    except (TimeoutError, OSError, ssl.SSLError, KeyError, ValueError):
+        return None
+
+
+async def run_http(check: dict, client: httpx.AsyncClient, now: datetime, allow_private: bool) -> dict:
+    targets.check_url(check["url"], allow_private)
+    headers = dict(check.get("headers") or {})
+    if check.get("bearer_token"):
+        headers["Authorization"] = f"Bearer {check['bearer_token']}"
+    started = time.perf_counter()
+    try:
+        response = await client.request(check.get("method", "GET"), check["url"], headers=headers,
+                                         content=check.get("body") or None, timeout=check.get("timeout", 10))
+    except httpx.HTTPError as exc:
+        return {"ok": False, "reason": f"request failed: {type(exc).__name__} {exc}".strip(), "status": None,
+                "response_time_ms": round((time.perf_counter() - started) * 1000, 1)}
+    elapsed = round((time.perf_counter() - started) * 1000, 1)
+    try:
+        body = response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        body = response.text
+    result = {"status": response.status_code, "response_time_ms": elapsed}
+    kind = check["kind"]
+    if kind == "assertions":
+        context = {"STATUS": response.status_code, "RESPONSE_TIME": elapsed, "BODY": body,
+                   "HEADERS": dict(response.headers), "CONNECTED": True}
+        if any("CERTIFICATE_EXPIRATION" in c for c in check.get("conditions", [])) and response.url.scheme == "https":
+            context["CERTIFICATE_EXPIRATION"] = await _cert_hours(response.url.host, response.url.port or 443, 5)
+        ok, reason = service.judge_assertions(check.get("conditions") or ["[STATUS] == 200"], context)
+    elif kind == "freshness":
+        if response.status_code >= 400:
+            ok, reason, lag = False, f"HTTP {response.status_code}", None
+        else:
+            ok, reason, lag = service.judge_freshness(body, check.get("field", "computed_time"),
+                                                      int(check.get("max_age", 900)), now)
+        result["lag_s"] = lag
+    else:  # task
+        ok, reason = (False, f"HTTP {response.status_code}") if response.status_code >= 500 and not isinstance(body, dict) \
+            else service.judge_task(body, now)
+    return {**result, "ok": ok, "reason": reason}
+
+
+async def run_tcp(check: dict, allow_private: bool) -> dict:
+    host, port = check["host"], int(check["port"])
+    targets.check_url(f"http://{host}:{port}/", allow_private)
+    started = time.perf_counter()
+    try:
+        _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), check.get("timeout", 10))
+        writer.close()
+        return {"ok": True, "reason": f"connected to {host}:{port}",
+                "response_time_ms": round((time.perf_counter() - started) * 1000, 1)}
+    except (TimeoutError, OSError) as exc:
+        return {"ok": False, "reason": f"cannot connect to {host}:{port}: {type(exc).__name__}",
+                "response_time_ms": round((time.perf_counter() - started) * 1000, 1)}
+
+
+async def run_dns(check: dict) -> dict:
+    started = time.perf_counter()
+    try:
+        infos = await asyncio.wait_for(asyncio.get_running_loop().getaddrinfo(check["host"], None), check.get("timeout", 5))
+    except (TimeoutError, OSError) as exc:
+        return {"ok": False, "reason": f"{check['host']} does not resolve: {exc}", "addresses": []}
+    addresses = sorted({info[4][0] for info in infos})
+    expected = check.get("expect")
+    ok = not expected or expected in addresses
+    reason = f"{check['host']} -> {', '.join(addresses)}" if ok else f"{expected} not in {addresses}"
+    return {"ok": ok, "reason": reason, "addresses": addresses,
+            "response_time_ms": round((time.perf_counter() - started) * 1000, 1)}
+
+
+async def run_one(check: dict, client: httpx.AsyncClient, *, allow_private: bool, now: datetime | None = None) -> dict:
+    now = now or datetime.now(UTC)
+    try:
+        if check["kind"] == "tcp":
+            result = await run_tcp(check, allow_private)
+        elif check["kind"] == "dns":
+            result = await run_dns(check)
+        else:
+            result = await run_http(check, client, now, allow_private)
+    except Exception as exc:  # a check must yield a verdict, whatever went wrong
+        result = {"ok": False, "reason": f"{type(exc).__name__}: {getattr(exc, 'message', exc)}"}
+    result["at"] = now.isoformat()
+    return result
+
+
+class Engine:
+    """Runs batches of checks with at most `concurrency` in flight."""
+
+    def __init__(self, *, concurrency: int = 200, allow_private: bool = False):
+        self.concurrency = concurrency
+        self.allow_private = allow_private
+
+    async def run_batch(self, checks: list[dict], now: datetime | None = None) -> list[dict]:
+        semaphore = asyncio.Semaphore(self.concurrency)
+        limits = httpx.Limits(max_connections=self.concurrency, max_keepalive_connections=self.concurrency)
+        async with outbound.async_client(limits=limits, timeout=10) as client:
+            async def guarded(check):
+                async with semaphore:
+                    return await run_one(check, client, allow_private=self.allow_private, now=now)
+
+            return await asyncio.gather(*(guarded(c) for c in checks))
+
+    def run(self, checks: list[dict], now: datetime | None = None) -> list[dict]:
+        return asyncio.run(self.run_batch(checks, now))
+
+
+def resolve_ok(host: str) -> bool:
+    try:
+        socket.gethostbyname(host)
+        return True
+    except OSError:
+        return False

@@ -1,0 +1,72 @@
+"""Checks in Redis.
+
+``check:{id}`` (config JSON), ``checks`` (zset by name), ``check-state:{id}`` (JSON: state,
+streaks, regions, last result), ``check-results:{id}`` (zset of results by time, trimmed to the
+retention), ``check-daily:{id}`` (hash "YYYY-MM-DD:ok|total" -> count, for 90-day bars),
+``checks-due`` (zset id -> next run time).
+"""
+from __future__ import annotations
+
+import json
+
+import redis
+
+
+def get(r: redis.Redis, check_id: str) -> dict | None:
+    raw = r.get(f"check:{check_id}")
+    return json.loads(raw) if raw else None
+
+
+def save(r: redis.Redis, check: dict, next_run: float | None = None) -> None:
+    pipe = r.pipeline(transaction=True)
+    pipe.set(f"check:{check['id']}", json.dumps(check))
+    pipe.zadd("checks", {check["id"]: 0})
+    if next_run is not None:
+        pipe.zadd("checks-due", {check["id"]: next_run})
+    pipe.execute()
+
+
+def all_checks(r: redis.Redis) -> list[dict]:
+    ids = r.zrange("checks", 0, -1)
+    if not ids:
+        return []
+    return sorted((json.loads(raw) for raw in r.mget([f"check:{i}" for i in ids]) if raw), key=lambda c: c["name"])
+
+
+def by_name(r: redis.Redis, name: str) -> dict | None:
+    return next((c for c in all_checks(r) if c["name"] == name), None)
+
+
+def delete(r: redis.Redis, check_id: str) -> None:
+    pipe = r.pipeline(transaction=True)
+    pipe.delete(f"check:{check_id}", f"check-state:{check_id}", f"check-results:{check_id}", f"check-daily:{check_id}")
+    pipe.zrem("checks", check_id)
+    pipe.zrem("checks-due", check_id)
+    pipe.execute()
+
+
+def state(r: redis.Redis, check_id: str) -> dict:
+    raw = r.get(f"check-state:{check_id}")
+    return json.loads(raw) if raw else {"state": "new", "streak_ok": 0, "streak_fail": 0, "regions": {}}
+
+
+def due(r: redis.Redis, now: float, limit: int = 1000) -> list[str]:
+    return r.zrangebyscore("checks-due", "-inf", now, start=0, num=limit)
+
+
+def claim(r: redis.Redis, check_id: str, expected_at: float, next_at: float) -> bool:
+    """Move a due check to its next run time; True for exactly one of several schedulers."""
+    script = """
+    local current = redis.call('zscore', KEYS[1], ARGV[1])
+    if current and tonumber(current) <= tonumber(ARGV[2]) then
+      redis.call('zadd', KEYS[1], ARGV[3], ARGV[1]) return 1 end
+    return 0"""
+    return bool(r.eval(script, 1, "checks-due", check_id, expected_at, next_at))
+
+
+def results(r: redis.Redis, check_id: str, limit: int) -> list[dict]:
+    return [json.loads(raw) for raw in r.zrevrange(f"check-results:{check_id}", 0, limit - 1)]
+
+
+def daily(r: redis.Redis, check_id: str) -> dict[str, int]:
+    return {k: int(v) for k, v in r.hgetall(f"check-daily:{check_id}").items()}

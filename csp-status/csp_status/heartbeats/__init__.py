@@ -1,0 +1,1 @@
+"""heartbeats area of csp-status."""

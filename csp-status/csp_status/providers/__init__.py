@@ -1,0 +1,1 @@
+"""providers area of csp-status."""

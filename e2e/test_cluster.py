@@ -1,0 +1,34 @@
+"""The cluster as `make up` starts it: every service up, documented and observable."""
+import pytest
+from conftest import request
+
+SERVICES = ["incidents", "users", "comms", "csp-status", "feature-flags", "frontend"]
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_service_is_ready_documented_and_measured(cluster, service):
+    status, body, _ = request("GET", cluster.url(service, "/readyz"))
+    assert status == 200, body
+    status, spec, _ = request("GET", cluster.url(service, "/openapi.json"))
+    assert status == 200 and spec["openapi"].startswith("3.") and spec["paths"]
+    status, page, _ = request("GET", cluster.url(service, "/docs"))
+    assert status == 200 and "swagger-ui" in page
+    status, metrics, _ = request("GET", cluster.url(service, "/metrics"))
+    assert status == 200 and "http_requests_total" in metrics
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_service_answers_errors_in_the_one_shape(cluster, service):
+    status, body, _ = request("GET", cluster.url(service, "/no/such/route"))
+    assert status == 404
+    assert body["error"]["status"] == 404 and body["error"]["code"] == "not_found"
+
+
+def test_a_users_token_is_verified_by_another_service_through_the_jwks_url(cluster, admin_token):
+    headers = {"Authorization": f"Bearer {admin_token}"}
+    status, body, _ = request("POST", cluster.url("incidents", "/components"),
+                              {"name": "E2E verified component"}, headers)
+    assert status == 201, body
+    status, body, _ = request("POST", cluster.url("incidents", "/components"),
+                              {"name": "Forged"}, {"Authorization": "Bearer not.a.token"})
+    assert status == 401

@@ -1,0 +1,74 @@
+"""OFREP over HTTP: shapes, reasons, errors, ETag/304, API keys, rate limit."""
+import pytest
+from conftest import evaluate
+
+
+def test_a_success_always_carries_the_variant_and_typed_values(client, flag):
+    flag(key="limit", type="integer", variants={"low": 10, "high": 100}, default_variant="low")
+    flag(key="ratio", type="float", variants={"half": 0.5, "one": 1}, default_variant="one")
+    limit = evaluate(client, "limit").json
+    assert limit == {"key": "limit", "value": 10, "reason": "STATIC", "variant": "low", "metadata": {"version": 1}}
+    ratio = client.post("/ofrep/v1/evaluate/flags/ratio", json={"context": {}}).get_data(as_text=True)
+    assert '"value":1.0' in ratio.replace(" ", "")
+
+
+def test_targeting_and_split_reasons(client, flag):
+    flag(rules=[{"when": {"attribute": "plan", "op": "equals", "value": "pro"}, "variant": "on"},
+                {"split": {"on": 50, "off": 50}}])
+    assert evaluate(client, "new-ui", {"plan": "pro"}).json["reason"] == "TARGETING_MATCH"
+    assert evaluate(client, "new-ui", {"targetingKey": "u1"}).json["reason"] == "SPLIT"
+
+
+def test_error_codes(client, flag):
+    flag(rules=[{"split": {"on": 50, "off": 50}}])
+    missing = evaluate(client, "nope")
+    assert missing.status_code == 404 and missing.json["errorCode"] == "FLAG_NOT_FOUND"
+    no_key = evaluate(client, "new-ui")
+    assert no_key.status_code == 400 and no_key.json["errorCode"] == "TARGETING_KEY_MISSING"
+    parse = client.post("/ofrep/v1/evaluate/flags/new-ui", data="{nope", content_type="application/json")
+    assert parse.status_code == 400 and parse.json["errorCode"] == "PARSE_ERROR"
+    bad_context = client.post("/ofrep/v1/evaluate/flags/new-ui", json={"context": [1, 2]})
+    assert bad_context.status_code == 400 and bad_context.json["errorCode"] == "INVALID_CONTEXT"
+
+
+def test_bulk_has_an_etag_and_answers_304_when_nothing_changed(client, as_, flag):
+    flag()
+    first = client.post("/ofrep/v1/evaluate/flags", json={"context": {"targetingKey": "u1"}})
+    etag = first.headers["ETag"]
+    assert first.json["flags"][0]["key"] == "new-ui"
+    again = client.post("/ofrep/v1/evaluate/flags", json={"context": {"targetingKey": "u1"}}, headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    other = client.post("/ofrep/v1/evaluate/flags", json={"context": {"targetingKey": "u2"}}, headers={"If-None-Match": etag})
+    assert other.status_code == 200
+    client.patch("/flags/new-ui", json={"enabled": False}, headers=as_("alice"))
+    changed = client.post("/ofrep/v1/evaluate/flags", json={"context": {"targetingKey": "u1"}}, headers={"If-None-Match": etag})
+    assert changed.status_code == 200
+
+
+def test_api_keys_when_configured_and_client_keys_see_only_client_visible_flags(app, client, flag):
+    flag(key="public-flag", client_visible=True)
+    flag(key="server-flag")
+    app.config["FLAGS_API_KEYS"] = {"server-key-0123456789": "server", "client-key-0123456789": "client"}
+    assert evaluate(client, "public-flag").status_code == 401
+    assert evaluate(client, "public-flag", headers={"X-API-Key": "wrong-key-0123456789"}).status_code == 403
+    client_headers = {"Authorization": "Bearer client-key-0123456789"}
+    assert evaluate(client, "public-flag", headers=client_headers).status_code == 200
+    assert evaluate(client, "server-flag", headers=client_headers).status_code == 404
+    assert evaluate(client, "server-flag", headers={"X-API-Key": "server-key-0123456789"}).status_code == 200
+    bulk = client.post("/ofrep/v1/evaluate/flags", json={}, headers=client_headers).json
+    assert [f["key"] for f in bulk["flags"]] == ["public-flag"]
+
+
+def test_rate_limited_evaluations_say_when_to_retry(app, client, flag):
+    flag()
+    app.config["OFREP_RATE_LIMIT"] = 3
+    answers = [evaluate(client, "new-ui") for _ in range(4)]
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    assert int(answers[-1].headers["Retry-After"]) >= 1
+
+
+@pytest.mark.parametrize("body", ["", "{}"])
+def test_a_request_without_context_is_fine(client, flag, body):
+    flag()
+    response = client.post("/ofrep/v1/evaluate/flags/new-ui", data=body, content_type="application/json")
+    assert response.status_code == 200

@@ -1,0 +1,1 @@
+"""frontend: the public status page, the staff console and the admin pages."""

@@ -1,0 +1,1 @@
+"""incidents: components, incidents with timelines, maintenances and problem reports."""

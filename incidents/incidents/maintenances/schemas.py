@@ -1,0 +1,25 @@
+from apiflask import Schema
+from apiflask.fields import AwareDateTime, List, String
+from apiflask.validators import Length, OneOf
+
+from ..components.schemas import ID
+from ..incidents.schemas import IncidentOut
+from .service import STATUSES
+
+
+class MaintenanceIn(Schema):
+    name = String(required=True, validate=Length(min=1, max=200))
+    message = String(load_default="Scheduled maintenance.", validate=Length(max=10000))
+    scheduled_for = AwareDateTime(required=True, format="iso")
+    scheduled_until = AwareDateTime(required=True, format="iso")
+    components = List(String(validate=ID), load_default=list, validate=Length(max=100))
+
+
+class MaintenanceUpdateIn(Schema):
+    status = String(required=True, validate=OneOf(STATUSES))
+    message = String(required=True, validate=Length(min=1, max=10000))
+
+
+class MaintenanceOut(IncidentOut):
+    scheduled_for = String()
+    scheduled_until = String()

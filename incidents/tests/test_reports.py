@@ -1,0 +1,86 @@
+import pytest
+from incidents.reports import flows, service
+
+
+def report(client, component="web", kind="website", address="203.0.113.1"):
+    return client.post("/reports", json={"component_id": component, "problem_type": kind},
+                       environ_base={"REMOTE_ADDR": address})
+
+
+def test_anyone_reports_a_problem_and_gets_202(client, components):
+    response = report(client)
+    assert response.status_code == 202 and response.json == {"accepted": True, "counted": True}
+    assert client.get("/components/web/reports").json["last_15_min"] == 1
+
+
+def test_one_client_counts_once_per_component_per_15_minutes(client, components, clock):
+    assert report(client).json["counted"] is True
+    assert report(client).json["counted"] is False
+    assert report(client, component="api", kind="website").json["counted"] is True
+    clock.advance(minutes=16)
+    # the dedup marker is a Redis TTL: jump it rather than sleep
+    client.application.extensions["redis"].delete("report-seen:web:203.0.113.1")
+    assert report(client).json["counted"] is True
+
+
+def test_a_forged_forwarded_for_header_does_not_multiply_reports(client, components):
+    for i in range(5):
+        client.post("/reports", json={"component_id": "web", "problem_type": "website"},
+                    headers={"X-Forwarded-For": f"198.51.100.{i}"}, environ_base={"REMOTE_ADDR": "203.0.113.7"})
+    assert client.get("/components/web/reports").json["last_15_min"] == 1
+
+
+def test_the_trusted_proxy_passes_the_real_client_address(client, components):
+    for i in range(5):
+        client.post("/reports", json={"component_id": "web", "problem_type": "website"},
+                    headers={"X-Forwarded-For": f"198.51.100.{i}"}, environ_base={"REMOTE_ADDR": "127.0.0.1"})
+    assert client.get("/components/web/reports").json["last_15_min"] == 5
+
+
+def test_reports_are_rate_limited_per_address(app, client, components):
+    app.config["REPORTS_PER_ADDRESS_PER_MINUTE"] = 3
+    answers = [report(client, kind=kind).status_code for kind in ["website"] * 4]
+    assert answers == [202, 202, 202, 429]
+
+
+def test_a_problem_type_must_be_one_the_component_offers(client, components):
+    assert report(client, kind="teleportation").status_code == 422
+    assert report(client, component="nope").status_code == 404
+
+
+def test_the_state_rises_with_volume_above_baseline_and_duration():
+    assert service.decide([1, 1, 0], [1, 1, 1], [0, 1, 0], [1, 1, 1]) == "no_problems"
+    assert service.decide([2, 2, 3], [1, 1, 1], [0, 1, 0], [1, 1, 1]) == "possible_problems"
+    # a lot now, but not sustained: possible only
+    assert service.decide([4, 4, 4], [1, 1, 1], [0, 1, 0], [1, 1, 1]) == "possible_problems"
+    # a lot now and already above before: detected
+    assert service.decide([4, 4, 4], [1, 1, 1], [2, 2, 2], [1, 1, 1]) == "problems_detected"
+    # a huge jump at once
+    assert service.decide([20, 20, 20], [1, 1, 1], [0, 0, 0], [1, 1, 1]) == "problems_detected"
+    # the same counts on a busy component with a high baseline are normal
+    assert service.decide([4, 4, 4], [5, 5, 5], [4, 4, 4], [5, 5, 5]) == "no_problems"
+
+
+def test_the_baseline_falls_back_while_history_is_short():
+    assert service.baseline([9, 9, 9], history_days=3) == service.FALLBACK_BASELINE
+    assert service.baseline([2, 4, 0, 2], history_days=10) == 2.0
+
+
+def test_a_spike_is_published_once_when_a_component_enters_a_problem_state(app, client, components, clock, r):
+    for i in range(40):
+        report(client, address=f"203.0.113.{i}")
+    spikes = flows.evaluate(r, clock.now())
+    assert [s["component_id"] for s in spikes] == ["web"] and spikes[0]["state"] == "problems_detected"
+    assert spikes[0]["top_problems"][0]["type"] == "website"
+    assert flows.evaluate(r, clock.now()) == []  # no new event while the state holds
+    types = [fields["type"] for _, fields in r.xrange("events:incidents")]
+    assert types.count("reports.spike") == 1
+
+
+def test_the_summary_has_a_day_of_buckets_with_their_baseline_and_top_problems(client, components):
+    for i, kind in enumerate(["website", "website", "login"]):
+        client.post("/components", json={"id": "x", "name": "x"})
+        report(client, kind=kind, address=f"203.0.113.{i}")
+    summary = client.get("/components/web/reports").json
+    assert len(summary["buckets"]) == 288 and len(summary["baseline"]) == 288
+    assert summary["top_problems"][0] == {"type": "website", "count": 2, "share": pytest.approx(0.6667, abs=1e-3)}

@@ -1,0 +1,166 @@
+"""The pieces every service's ``create_app(config=None)`` is built from.
+
+A service's factory reads its settings (its own ``settings.load()``), calls
+:func:`create_service_app`, then registers its blueprints. Tests pass ``config`` to override
+settings (a throw-away Redis URL, a frozen clock).
+"""
+from __future__ import annotations
+
+from apiflask import APIFlask
+from flask import send_from_directory
+from flask_cors import CORS
+
+from . import auth, errors, health, logs, metrics, redis_store
+from .clock import SystemClock
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["status", "code", "message"],
+            "properties": {
+                "status": {"type": "integer"},
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "details": {"type": "object"},
+            },
+        },
+        "request_id": {"type": ["string", "null"]},
+    },
+}
+
+# The API answers JSON only; the docs page needs its own (local) scripts and styles.
+API_CSP = "default-src 'none'; frame-ancestors 'none'"
+DOCS_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+            "img-src 'self' data:; frame-ancestors 'none'")
+
+
+def _protected_operations(app) -> set[tuple[str, str]]:
+    """(OpenAPI path, METHOD) of every route guarded by ``require_role``."""
+    import re
+
+    found = set()
+    for rule in app.url_map.iter_rules():
+        view = app.view_functions.get(rule.endpoint)
+        if getattr(view, "_polystatus_roles", None):
+            path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
+            found.update((path, method) for method in rule.methods or ())
+    return found
+
+
+def _docs_assets_dir() -> str:
+    import swagger_ui_bundle
+
+    return swagger_ui_bundle.swagger_ui_path
+
+
+def create_service_app(import_name: str, *, service: str, title: str, description: str,
+                       settings: dict, config: dict | None = None, version: str = "0.1.0") -> APIFlask:
+    app = APIFlask(import_name, title=title, version=version, docs_path="/docs",
+                   spec_path="/openapi.json", docs_ui="swagger-ui")
+    app.config.update(settings)
+    app.config.update(config or {})
+    app.config.setdefault("CLOCK", SystemClock())
+    app.config["SERVICE_NAME"] = service
+    app.config["DESCRIPTION"] = description
+    app.config["INFO"] = {"description": description}
+    app.config["HTTP_ERROR_SCHEMA"] = ERROR_SCHEMA
+    app.config["VALIDATION_ERROR_SCHEMA"] = ERROR_SCHEMA
+    app.config["VALIDATION_ERROR_STATUS_CODE"] = 422
+    app.config["JSON_SORT_KEYS"] = False
+    # Swagger UI from the installed bundle: the docs work on a machine with no internet.
+    app.config["SWAGGER_UI_CSS"] = "/docs/assets/swagger-ui.css"
+    app.config["SWAGGER_UI_BUNDLE_JS"] = "/docs/assets/swagger-ui-bundle.js"
+    app.config["SWAGGER_UI_STANDALONE_PRESET_JS"] = "/docs/assets/swagger-ui-standalone-preset.js"
+    app.config["DOCS_FAVICON"] = "/docs/assets/favicon-32x32.png"
+    app.json.sort_keys = False
+
+    if not app.config.get("TESTING"):
+        logs.configure(service, app.config.get("LOG_LEVEL", "INFO"), app.config.get("LOG_FORMAT", "json"))
+    logs.init_app(app, service)
+    errors.init_app(app)
+    metrics.init_app(app, service)
+    redis_store.init_app(app)
+    health.init_app(app)
+    auth.init_app(app)
+    CORS(app, origins=app.config.get("CORS_ORIGINS", []), supports_credentials=False,
+         allow_headers=["Authorization", "Content-Type", "X-Request-ID", "If-None-Match", "X-API-Key"],
+         expose_headers=["ETag", "X-Request-ID", "Retry-After", "Location"], max_age=600)
+
+    assets = _docs_assets_dir()
+
+    @app.get("/docs/assets/<path:filename>")
+    @app.doc(hide=True)
+    def docs_assets(filename):
+        return send_from_directory(assets, filename, max_age=86400)
+
+    app.before_request(auth.check_route_roles)
+
+    @app.before_request
+    def _require_json_body():
+        """A route that takes a JSON body gets one: 415 for another type, 400 for none.
+
+        APIFlask would otherwise read a missing or non-JSON body as ``{}``, which an
+        all-optional schema (a PATCH) accepts: the caller's mistake would pass silently.
+        """
+        from flask import request
+
+        view = app.view_functions.get(request.endpoint) if request.endpoint else None
+        spec = getattr(view, "_spec", None) or {}
+        if not spec.get("body") or spec.get("content_type", "application/json") != "application/json":
+            return None
+        if request.method not in ("POST", "PUT", "PATCH"):
+            return None
+        if not request.get_data(cache=True):
+            raise errors.BadRequest("This operation needs a JSON body.", code="body_required")
+        if not request.is_json:
+            raise errors.ServiceError("The body must be JSON (Content-Type: application/json).",
+                                      code="unsupported_media_type").with_status(415)
+        return None
+
+    @app.spec_processor
+    def _complete_spec(spec):
+        """Document the errors the shared machinery can answer on every operation.
+
+        Done once here rather than on each route: a JSON body can always be malformed (400),
+        too large (413) or of the wrong type (415); a protected route can always answer 401
+        and 403; a path with a parameter can always answer 404.
+        """
+        spec.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+        error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+        protected = _protected_operations(app)
+        for path, item in spec.get("paths", {}).items():
+            for method, operation in item.items():
+                if not isinstance(operation, dict) or "responses" not in operation:
+                    continue
+                if (path, method.upper()) in protected:
+                    # @app.doc() resets `security`, so it is set here from require_role's mark.
+                    operation["security"] = [{"BearerAuth": []}]
+                codes = []
+                if "requestBody" in operation:
+                    operation["requestBody"]["required"] = True
+                    codes += [("400", "Malformed or missing JSON body"), ("413", "Body too large"),
+                              ("415", "Body is not JSON")]
+                if operation.get("security"):
+                    codes += [("401", "Missing, invalid or expired token"), ("403", "Role too low")]
+                if "{" in path:
+                    codes.append(("404", "Not found"))
+                for code, description in codes:
+                    operation["responses"].setdefault(code, {"description": description, **error})
+        return spec
+
+    @app.after_request
+    def _security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        if not app.config.get("SERVES_PAGES"):
+            from flask import request
+
+            csp = DOCS_CSP if request.path.startswith("/docs") else API_CSP
+            response.headers.setdefault("Content-Security-Policy", csp)
+        return response
+
+    return app
+

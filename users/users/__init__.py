@@ -1,0 +1,1 @@
+"""users: accounts, identity, roles, and people following incidents."""

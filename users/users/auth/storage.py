@@ -1,0 +1,85 @@
+"""Signing keys and refresh tokens in Redis.
+
+Keys: ``signing-keys`` (hash kid -> JSON {pem, created_at, retired_at}), ``signing-key:current``
+(kid). Refresh tokens are stored by the SHA-256 of their value (``refresh:{digest}``, a hash
+with user id, family, use count) in families (``refresh-family:{family}``, a set of digests),
+both expiring with the token.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+
+import redis
+
+
+def keys(r: redis.Redis) -> dict[str, dict]:
+    return {kid: json.loads(raw) for kid, raw in r.hgetall("signing-keys").items()}
+
+
+def current_kid(r: redis.Redis) -> str | None:
+    return r.get("signing-key:current")
+
+
+def add_key(r: redis.Redis, kid: str, pem: str, created_at: float) -> None:
+    r.hset("signing-keys", kid, json.dumps({"pem": pem, "created_at": created_at, "retired_at": None}))
+
+
+def make_current_if_none(r: redis.Redis, kid: str) -> bool:
+    """Replicas starting together race here; SET NX makes exactly one key the first."""
+    return bool(r.set("signing-key:current", kid, nx=True))
+
+
+def rotate(r: redis.Redis, new_kid: str, pem: str, now: float) -> str | None:
+    """Make ``new_kid`` current and mark the previous key retired (it keeps verifying)."""
+    old = current_kid(r)
+    pipe = r.pipeline(transaction=True)
+    pipe.hset("signing-keys", new_kid, json.dumps({"pem": pem, "created_at": now, "retired_at": None}))
+    if old:
+        entry = json.loads(r.hget("signing-keys", old) or "{}")
+        entry["retired_at"] = now
+        pipe.hset("signing-keys", old, json.dumps(entry))
+    pipe.set("signing-key:current", new_kid)
+    pipe.execute()
+    return old
+
+
+def drop_key(r: redis.Redis, kid: str) -> None:
+    r.hdel("signing-keys", kid)
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def store_refresh(r: redis.Redis, token: str, *, user_id: str, family: str, ttl_s: int) -> None:
+    key = f"refresh:{digest(token)}"
+    pipe = r.pipeline(transaction=True)
+    pipe.hset(key, mapping={"user_id": user_id, "family": family, "uses": 0})
+    pipe.expire(key, ttl_s)
+    pipe.sadd(f"refresh-family:{family}", digest(token))
+    pipe.expire(f"refresh-family:{family}", ttl_s)
+    pipe.execute()
+
+
+def use_refresh(r: redis.Redis, token: str) -> tuple[dict | None, int]:
+    """(the token's record, how many times it has now been used); atomic across replicas."""
+    key = f"refresh:{digest(token)}"
+    record = r.hgetall(key)
+    if not record:
+        return None, 0
+    return record, r.hincrby(key, "uses", 1)
+
+
+def revoke_family(r: redis.Redis, family: str) -> None:
+    members = r.smembers(f"refresh-family:{family}")
+    pipe = r.pipeline(transaction=True)
+    for member in members:
+        pipe.delete(f"refresh:{member}")
+    pipe.delete(f"refresh-family:{family}")
+    pipe.execute()
+
+
+def revoke_user_families(r: redis.Redis, families: set[str]) -> None:
+    for family in families:
+        revoke_family(r, family)

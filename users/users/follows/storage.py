@@ -1,0 +1,40 @@
+"""Who follows which incident and who subscribes to which component.
+
+Both directions are kept (``follows:{user}`` / ``followers:{incident}``, ``subscriptions:{user}``
+/ ``subscribers:{component}``) and changed in one transaction, so "people to notify" is one
+SMEMBERS, not a scan.
+"""
+from __future__ import annotations
+
+import redis
+
+KINDS = {"follows": "followers", "subscriptions": "subscribers"}
+
+
+def add(r: redis.Redis, kind: str, user_id: str, target: str) -> None:
+    pipe = r.pipeline(transaction=True)
+    pipe.sadd(f"{kind}:{user_id}", target)
+    pipe.sadd(f"{KINDS[kind]}:{target}", user_id)
+    pipe.execute()
+
+
+def remove(r: redis.Redis, kind: str, user_id: str, target: str) -> bool:
+    pipe = r.pipeline(transaction=True)
+    pipe.srem(f"{kind}:{user_id}", target)
+    pipe.srem(f"{KINDS[kind]}:{target}", user_id)
+    return bool(pipe.execute()[0])
+
+
+def of_user(r: redis.Redis, kind: str, user_id: str) -> list[str]:
+    return sorted(r.smembers(f"{kind}:{user_id}"))
+
+
+def people(r: redis.Redis, kind: str, targets: list[str]) -> list[dict]:
+    ids = set()
+    for target in targets:
+        ids |= r.smembers(f"{KINDS[kind]}:{target}")
+    pipe = r.pipeline(transaction=False)
+    ordered = sorted(ids)
+    for user_id in ordered:
+        pipe.hmget(f"user:{user_id}", "id", "email", "display_name")
+    return [{"id": row[0], "email": row[1], "display_name": row[2]} for row in pipe.execute() if row[0]]
