@@ -5,6 +5,7 @@ and is bounded in time.
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -13,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -60,7 +62,7 @@ def stop(process: subprocess.Popen) -> None:
             pass
 
 
-def serve_cmd(server: str, target: str, port: int, workers: int = 2) -> list[str]:
+def serve_cmd(server: str, target: str, port: int, workers: int = 2, threads: int | None = None) -> list[str]:
     """``target`` is 'module:factory' (a function returning a WSGI app)."""
     if server == "gunicorn":
         return [f"{VENV_BIN}/gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}",
@@ -70,7 +72,8 @@ def serve_cmd(server: str, target: str, port: int, workers: int = 2) -> list[str
                 "-b", f"127.0.0.1:{port}", "--log-level", "warning", f"{target}()"]
     if server == "granian":
         return [f"{VENV_BIN}/granian", "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port),
-                "--workers", str(workers), "--log-level", "warning", "--factory", target]
+                "--workers", str(workers), "--log-level", "warning", "--factory", target] + (
+                    ["--blocking-threads", str(threads)] if threads else [])
     raise ValueError(server)
 
 
@@ -78,10 +81,12 @@ _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0}
 
 
 def wrk(url: str, *, seconds: int = 8, connections: int = 64, threads: int = 2,
-        script: str | None = None) -> dict:
+        script: str | None = None, headers: dict | None = None) -> dict:
     cmd = [need_wrk(), f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency"]
     if script:
         cmd += ["-s", script]
+    for name, value in (headers or {}).items():
+        cmd += ["-H", f"{name}: {value}"]
     out = subprocess.run(cmd + [url], capture_output=True, text=True, timeout=seconds + 30).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)\b", out)
@@ -94,3 +99,54 @@ def wrk(url: str, *, seconds: int = 8, connections: int = 64, threads: int = 2,
         "socket_errors": errors.group(1).strip() if errors else "",
         "raw": out,
     }
+
+
+# ---------------------------------------------------------------------------------- services
+# The same server configuration for a service and its reference: granian, WORKERS processes of
+# THREADS blocking threads each, as `polystatus.serve` runs them in production.
+WORKERS, THREADS = 2, 8
+PYTHON = os.path.join(VENV_BIN, "python")
+
+
+def service(target: str, port: int, env: dict) -> subprocess.Popen:
+    """Start one PolyStatus service (``incidents.app:create_app``) and wait for /readyz."""
+    process = start([PYTHON, "-m", "polystatus.serve", target],
+                    env={"PORT": str(port), "WEB_WORKERS": str(WORKERS), "WEB_THREADS": str(THREADS),
+                         "LOG_LEVEL": "WARNING", **env})
+    wait_http(f"http://127.0.0.1:{port}/readyz")
+    return process
+
+
+def reference(port: int, redis_url: str = "") -> subprocess.Popen:
+    """The bare hello app under the same server configuration."""
+    process = start(serve_cmd("granian", "bench.hello_app:create_app", port, WORKERS, THREADS),
+                    env={"REDIS_URL": redis_url})
+    wait_http(f"http://127.0.0.1:{port}/hello")
+    return process
+
+
+def call(method: str, url: str, body=None, headers: dict | None = None) -> tuple[int, object]:
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data=data, method=method, headers={
+        **({"Content-Type": "application/json"} if data is not None else {}), **(headers or {})})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read() or b"null")
+
+
+def measure(label: str, url: str, warmup: bool = True, **kwargs) -> dict:
+    if warmup:
+        wrk(url, seconds=2, connections=kwargs.get("connections", 64), script=kwargs.get("script"),
+            headers=kwargs.get("headers"))
+    result = wrk(url, **kwargs)
+    print(f"{label:<44} {result['rps']:>9.0f} req/s   p99 {result['p99_ms']:>8.2f} ms   non-2xx {result['non_2xx']}",
+          flush=True)
+    return result
+
+
+def verdict(name: str, ratio: float, target: float) -> bool:
+    ok = ratio >= target
+    print(f"{name}: {ratio:.2f} (target >= {target}) {'PASS' if ok else 'FAIL'}", flush=True)
+    return ok

@@ -1,6 +1,7 @@
 """feature-flags application factory."""
 from __future__ import annotations
 
+from polystatus import ratelimits
 from polystatus.app_factory import create_service_app
 
 from . import settings
@@ -14,6 +15,7 @@ def create_app(config: dict | None = None):
         settings=settings.load(), config=config,
     )
     app.extensions["flag_cache"] = FlagCache(app.config["FLAG_CACHE_S"])
+    app.extensions["ofrep_limiter"] = ratelimits.ReservedLimiter()
     from .flags.views import bp as flags_bp
     from .ofrep.views import bp as ofrep_bp
 

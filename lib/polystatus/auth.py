@@ -12,6 +12,7 @@ the others (nor does it imply them).
 from __future__ import annotations
 
 import functools
+import time
 from dataclasses import dataclass, field
 
 import jwt
@@ -42,14 +43,33 @@ class Identity:
 
 
 class TokenVerifier:
+    # Verified tokens are remembered for a short while: a signature check costs about as much
+    # as the rest of a small request (bench/token_verification.py), and a browser or SDK sends
+    # the same token many times. Trade-off accepted: a key withdrawn from the JWKS stops
+    # working here up to REMEMBER_S later (the key set itself is cached five minutes anyway).
+    REMEMBER_S = 60.0
+    REMEMBER_MAX = 10_000
+
     def __init__(self, jwks_url: str, *, issuer: str | None = None, timeout: float = 5.0,
                  lifespan: float = 300):
         self.issuer = issuer
+        self._verified: dict[str, tuple[Identity, float]] = {}
         self._jwks = jwt.PyJWKClient(
             jwks_url, cache_jwk_set=True, lifespan=lifespan, timeout=timeout, cooldown_duration=5,
         )
 
     def verify(self, token: str) -> Identity:
+        now = time.time()
+        remembered = self._verified.get(token)
+        if remembered is not None and now < remembered[1]:
+            return remembered[0]
+        identity = self._verify(token)
+        if len(self._verified) >= self.REMEMBER_MAX:
+            self._verified.clear()  # simpler than LRU, and a full cache is rare and cheap to refill
+        self._verified[token] = (identity, min(float(identity.claims["exp"]), now + self.REMEMBER_S))
+        return identity
+
+    def _verify(self, token: str) -> Identity:
         try:
             signing_key = self._jwks.get_signing_key_from_jwt(token)
             claims = jwt.decode(

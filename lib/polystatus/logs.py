@@ -64,6 +64,9 @@ def configure(service: str, level: str = "INFO", fmt: str = "json") -> None:
     root.setLevel(level)
     # werkzeug's own access log would duplicate ours in a different format.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    # httpx logs every request at INFO; our outbound calls log what matters themselves (a poll
+    # result, a delivery), and a worker polling every few seconds would drown everything else.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 def current_request_id() -> str | None:

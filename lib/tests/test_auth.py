@@ -75,3 +75,14 @@ def test_an_unreachable_key_set_fails_closed(base_config, keyset):
     app = build({**base_config, "JWKS_URL": f"http://127.0.0.1:{free_port()}/jwks.json", "OUTBOUND_TIMEOUT": 0.5})
     response = app.test_client().post("/things", json={"name": "n"}, headers={"Authorization": f"Bearer {keyset.token('alice')}"})
     assert response.status_code == 401
+
+
+def test_a_remembered_token_is_refused_once_it_expires(client, keyset):
+    import time
+
+    token = keyset.token("bob", expires_in=2)
+    assert client.post("/things", json={}, headers={"Authorization": f"Bearer {token}"}).status_code != 401
+    time.sleep(2.2)
+    response = client.post("/things", json={}, headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 401
+    assert response.get_json()["error"]["code"] == "token_expired"

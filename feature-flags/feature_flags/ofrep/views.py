@@ -71,7 +71,8 @@ def prelude(key: str | None):
     if error is not None:
         return None, None, error
     address = ratelimits.client_address(request.remote_addr, request.headers.get("X-Forwarded-For"), ["127.0.0.1"])
-    allowed, retry = ratelimits.hit(get_redis(), f"ofrep:{address}", current_app.config["OFREP_RATE_LIMIT"], 60)
+    # SDKs evaluate on every page view: the limit is reserved in chunks, not a round trip each.
+    allowed, retry = current_app.extensions["ofrep_limiter"].hit(get_redis(), f"ofrep:{address}", current_app.config["OFREP_RATE_LIMIT"], 60)
     if not allowed:
         return None, None, ofrep_error(429, "GENERAL", "Too many evaluations.", key, {"Retry-After": str(retry)})
     context, error = read_context(key)

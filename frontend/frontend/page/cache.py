@@ -19,6 +19,9 @@ class Entry:
     def __init__(self, value: dict, stored_at: float):
         self.value = value
         self.stored_at = stored_at
+        # What callers derive from the value (its JSON text, its ETag), made once per entry
+        # rather than once per request: under a spike that is most of the work.
+        self.rendered: dict[str, object] = {}
 
 
 class PageCache:
@@ -56,6 +59,11 @@ class PageCache:
 
     def get(self, key: str, produce: Callable[[], dict]) -> tuple[dict, float]:
         """(value, age in seconds)."""
+        entry, age = self.entry(key, produce)
+        return entry.value, age
+
+    def entry(self, key: str, produce: Callable[[], dict]) -> tuple[Entry, float]:
+        """(entry, age in seconds)."""
         now = time.time()
         entry = self.local.get(key)
         if entry is None or now - entry.stored_at >= self.ttl:
@@ -63,17 +71,17 @@ class PageCache:
             if shared and (entry is None or shared.stored_at > entry.stored_at):
                 entry = self.local[key] = shared
         if entry is not None and now - entry.stored_at < self.ttl:
-            return entry.value, now - entry.stored_at
+            return entry, now - entry.stored_at
         lock = self._lock(key)
         if entry is not None and now - entry.stored_at < self.stale:
             if not lock.acquire(blocking=False):
-                return entry.value, now - entry.stored_at  # someone is refreshing: serve stale
+                return entry, now - entry.stored_at  # someone is refreshing: serve stale
         else:
             lock.acquire()
         try:
             current = self.local.get(key)
             if current is not None and time.time() - current.stored_at < self.ttl:
-                return current.value, time.time() - current.stored_at
+                return current, time.time() - current.stored_at
             try:
                 value = produce()
             except Exception:
@@ -83,9 +91,9 @@ class PageCache:
                 if entry is not None and time.time() - entry.stored_at < self.stale:
                     log.warning("refreshing %s failed; serving the copy from %.0f s ago", key,
                                 time.time() - entry.stored_at)
-                    return entry.value, time.time() - entry.stored_at
+                    return entry, time.time() - entry.stored_at
                 raise
             entry = self._store(key, value)
-            return entry.value, 0.0
+            return entry, 0.0
         finally:
             lock.release()

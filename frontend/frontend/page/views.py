@@ -106,21 +106,26 @@ def gather(config: dict, http: httpx.Client) -> dict:
     return service.assemble(answers, missing)
 
 
-def conditional(body: str, content_type: str, age: float) -> Response:
+def conditional(entry, age: float, render) -> Response:
     """A cached answer with the headers that let browsers and CDNs share the load: a strong
-    ETag for cheap revalidation (304), and stale-while-revalidate for the spike."""
-    etag = '"' + hashlib.sha256(body.encode()).hexdigest()[:24] + '"'
+    ETag for cheap revalidation (304), and stale-while-revalidate for the spike. ``render``
+    turns the entry's value into (text, content type), once per entry."""
+    if "body" not in entry.rendered:
+        text, content_type = render(entry.value)
+        entry.rendered.update(body=text.encode(), content_type=content_type,
+                              etag='"' + hashlib.sha256(text.encode()).hexdigest()[:24] + '"')
+    etag = entry.rendered["etag"]
     ttl = int(current_app.config["PAGE_CACHE_TTL"])
     headers = {"ETag": etag, "Cache-Control": f"public, max-age={ttl}, stale-while-revalidate=30",
                "Age": str(int(age))}
     if etag in request.headers.get("If-None-Match", ""):
         return Response(status=304, headers=headers)
-    return Response(body, content_type=content_type, headers=headers)
+    return Response(entry.rendered["body"], content_type=entry.rendered["content_type"], headers=headers)
 
 
 def cached_json(key: str, produce) -> Response:
-    value, age = current_app.extensions["page_cache"].get(key, produce)
-    return conditional(json.dumps(value, separators=(",", ":")), "application/json", age)
+    entry, age = current_app.extensions["page_cache"].entry(key, produce)
+    return conditional(entry, age, lambda value: (json.dumps(value, separators=(",", ":")), "application/json"))
 
 
 @bp.get("/api/page.json")

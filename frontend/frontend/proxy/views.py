@@ -55,10 +55,10 @@ def passthrough(path: str):
         return {"content_type": response.headers.get("content-type", "application/json"), "text": response.text}
 
     try:
-        value, age = current_app.extensions["page_cache"].get(f"pass:{path}", produce)
+        entry, age = current_app.extensions["page_cache"].entry(f"pass:{path}", produce)
     except httpx.HTTPError:
         raise errors.Unavailable("The incidents service is unreachable and nothing is cached yet.") from None
-    return conditional(value["text"], value["content_type"], age)
+    return conditional(entry, age, lambda value: (value["text"], value["content_type"]))
 
 
 @bp.get("/api/v2/<path:path>")

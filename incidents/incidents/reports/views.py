@@ -4,7 +4,7 @@ from __future__ import annotations
 from apiflask import APIBlueprint
 from flask import current_app, request
 from polystatus import ratelimits
-from polystatus.errors import Invalid, NotFound
+from polystatus.errors import Invalid, NotFound, RateLimited
 from polystatus.redis_store import get_redis
 
 from ..components import storage as components_storage
@@ -22,20 +22,23 @@ bp = APIBlueprint("reports", __name__, tag="Problem reports")
 def report(json_data):
     r = get_redis()
     config = current_app.config
-    component = components_storage.get(r, json_data["component_id"])
-    if component is None:
-        raise NotFound("No such component.")
-    if json_data["problem_type"] not in component.get("problem_types", []):
-        raise Invalid("This problem type is not offered for this component.",
-                      details={"problem_type": [f"One of {', '.join(component.get('problem_types', []))}."]})
     # The client is its address; X-Forwarded-For only counts from the trusted proxy (the
     # frontend), so nobody multiplies their reports by forging headers.
     client = ratelimits.client_address(request.remote_addr, request.headers.get("X-Forwarded-For"),
                                        config["TRUSTED_PROXIES"])
-    ratelimits.enforce(r, f"reports:{client}", config["REPORTS_PER_ADDRESS_PER_MINUTE"], 60, what="reports")
-    counted = storage.record(r, component["id"], json_data["problem_type"], client,
-                             config["CLOCK"].now().timestamp())
-    return {"accepted": True, "counted": counted}
+    limit_key, retry_after = ratelimits.window_key(f"reports:{client}", 60)
+    outcome = storage.record(r, json_data["component_id"], json_data["problem_type"], client,
+                             config["CLOCK"].now().timestamp(), limit_key=limit_key,
+                             limit=config["REPORTS_PER_ADDRESS_PER_MINUTE"], window_s=60)
+    if outcome == storage.NO_COMPONENT:
+        raise NotFound("No such component.")
+    if outcome == storage.NOT_OFFERED:
+        offered = (components_storage.get(r, json_data["component_id"]) or {}).get("problem_types", [])
+        raise Invalid("This problem type is not offered for this component.",
+                      details={"problem_type": [f"One of {', '.join(offered)}."]})
+    if outcome == storage.RATE_LIMITED:
+        raise RateLimited(f"Too many reports; try again in {retry_after} s.", retry_after=retry_after)
+    return {"accepted": True, "counted": outcome == storage.COUNTED}
 
 
 @bp.get("/components/<component_id>/reports")

@@ -1,5 +1,5 @@
 // The staff console: incidents (open, update, take over), maintenances, banners.
-import { get, patch, post } from "./api.js";
+import { get, post } from "./api.js";
 import { h, replace, when } from "./dom.js";
 import { lang } from "./i18n.js";
 
@@ -21,7 +21,7 @@ function result(node, promise, done) {
 
 function componentPicker(components) {
   return h("fieldset", { class: "card", style: "padding:10px" }, h("legend", {}, "Components"),
-    components.map((c) => h("label", { class: "crow" }, h("span", { text: c.name, style: "min-width:10rem" }),
+    components.map((c) => h("label", { class: "pick" }, h("span", { text: c.name }),
       h("select", { "data-component": c.id }, h("option", { value: "" }, "—"), STATUSES.map((s) => h("option", { value: s }, s))))));
 }
 
@@ -81,7 +81,7 @@ export async function consolePage(main) {
 
   const bStatus = h("p", { role: "status" });
   const banner = h("form", { class: "card stack" }, h("h2", {}, "Banners"),
-    (banners.banners || []).map((b) => h("div", { class: "crow" }, h("span", { class: `pill s-${b.severity === "critical" ? "critical" : "minor"}` }, b.severity),
+    (banners.banners || []).map((b) => h("div", { class: "crow" }, h("span", { class: `pill region s-${b.severity === "critical" ? "critical" : "minor"}` }, b.severity),
       h("span", { text: b.message }))),
     field("Message", h("input", { name: "message", required: true, maxlength: 500 })),
     field("Severity", select("severity", ["info", "warning", "critical"], "info")),
@@ -90,6 +90,7 @@ export async function consolePage(main) {
     event.preventDefault();
     result(bStatus, post("/api/comms/banners", { message: banner.message.value, severity: banner.severity.value }), () => consolePage(main));
   });
-  replace(main, h("h1", {}, "Staff console"), form, openList, maintenance, banner);
-  void patch;
+  // Open incidents are what staff come for during an outage: they get the wide column.
+  replace(main, h("h1", {}, "Staff console"),
+    h("div", { class: "console" }, h("div", {}, openList), h("div", {}, form, maintenance, banner)));
 }

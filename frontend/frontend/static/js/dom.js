@@ -9,7 +9,7 @@ export function h(tag, attrs = {}, ...children) {
     else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
     else node.setAttribute(key, value === true ? "" : String(value));
   }
-  for (const child of children.flat()) {
+  for (const child of children.flat(Infinity)) {
     if (child === null || child === undefined || child === false) continue;
     node.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
@@ -17,7 +17,7 @@ export function h(tag, attrs = {}, ...children) {
 }
 
 export function replace(target, ...children) {
-  target.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
+  target.replaceChildren(...children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false));
 }
 
 export function when(iso, lang) {

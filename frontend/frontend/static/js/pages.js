@@ -45,7 +45,7 @@ export async function componentPage(main, id) {
     h("p", {}, h("a", { href: "/" }, `← ${t("back")}`)),
     h("h1", { text: component.name }),
     h("section", { class: "card state-box" }, h("span", { class: `pill s-${reports.state}` }, t(reports.state)),
-      h("span", { "data-reports-count": id }, `${reports.last_15_min} ${t("reports15")}`), problemButton(component, () => componentPage(main, id))),
+      h("span", { "data-reports-count": id }, `${reports.last_15_min} ${t(reports.last_15_min === 1 ? "report15" : "reports15")}`), problemButton(component, () => componentPage(main, id))),
     h("h2", { text: t("reports24") }),
     h("section", { class: "card", style: "padding:12px" }, chart(reports.buckets),
       h("div", { class: "meta" }, `▮ ${t("reports24")} · ┄ ${t("baseline")}`)),

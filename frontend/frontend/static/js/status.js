@@ -88,7 +88,7 @@ function componentRow(component, flags, refresh) {
     component.description ? h("div", { class: "meta", text: component.description }) : null,
     uptimeBars(component.uptime || []),
     flags["reports-button"] === false ? null : h("div", { class: "crow" },
-      reports ? h("span", { class: "meta", "data-reports-count": component.id }, `${reports.last_15_min} ${t("reports15")}`) : null,
+      reports ? h("span", { class: "meta", "data-reports-count": component.id }, `${reports.last_15_min} ${t(reports.last_15_min === 1 ? "report15" : "reports15")}`) : null,
       problemButton(component, refresh)));
 }
 
@@ -133,7 +133,7 @@ export function render(main, data, refresh) {
   if ((data.checks || []).length) {
     sections.push(h("h2", { text: t("checks") }), h("section", { class: "card" }, data.checks.map((c) =>
       h("div", { class: "component" }, h("div", { class: "crow" }, h("span", { class: "cname", text: c.name }),
-        Object.entries(c.regions || {}).map(([region, r]) => h("span", { class: `pill s-${r.ok ? "up" : "down"}`, title: r.reason }, region)),
+        Object.entries(c.regions || {}).map(([region, r]) => h("span", { class: `pill region s-${r.ok ? "up" : "down"}`, title: r.reason }, region)),
         pill(c.state))))));
   }
   replace(main, sections);

@@ -1,0 +1,44 @@
+-- wrk script: POST one problem report per request, each from a different client address
+-- (X-Forwarded-For, believed from the loopback proxy), and count the 202 answers that say
+-- the report was counted.
+local counter = 0
+local threads = {}
+tid = 0
+local body = os.getenv("REPORT_BODY")
+
+math.randomseed(os.time())
+local run = math.random(1, 65535)
+
+function setup(thread)
+  tid = tid + 1
+  thread:set("tid", tid)
+  thread:set("run", run)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  counted = 0
+  accepted = 0
+end
+
+request = function()
+  counter = counter + 1
+  local address = string.format("fd00::%x:%x:%x", run, tid, counter)
+  return wrk.format("POST", "/reports", {["Content-Type"] = "application/json", ["X-Forwarded-For"] = address}, body)
+end
+
+response = function(status, headers, response_body)
+  if status == 202 then
+    accepted = accepted + 1
+    if string.find(response_body, '"counted":%s*true') then counted = counted + 1 end
+  end
+end
+
+done = function(summary, latency, requests)
+  local total_counted, total_accepted = 0, 0
+  for _, thread in ipairs(threads) do
+    total_counted = total_counted + thread:get("counted")
+    total_accepted = total_accepted + thread:get("accepted")
+  end
+  io.write(string.format("ACCEPTED %d COUNTED %d\n", total_accepted, total_counted))
+end
