@@ -32,3 +32,20 @@ def test_a_users_token_is_verified_by_another_service_through_the_jwks_url(clust
     status, body, _ = request("POST", cluster.url("incidents", "/components"),
                               {"name": "Forged"}, {"Authorization": "Bearer not.a.token"})
     assert status == 401
+
+
+def test_the_launchers_agent_reports_from_its_own_region(cluster):
+    # The demo registers region agent-1 and the launcher's agent picks its token up from var/:
+    # every demo check ends up with two regions, the server's own scheduler and the agent.
+    import time
+
+    deadline = time.monotonic() + 60
+    regions = set()
+    while time.monotonic() < deadline:
+        status, body, _ = request("GET", cluster.url("csp-status", "/checks"))
+        assert status == 200
+        regions = {region for check in body["checks"] for region in check["regions"]}
+        if {"local", "agent-1"} <= regions:
+            break
+        time.sleep(1)
+    assert {"local", "agent-1"} <= regions, cluster.logs()[-3000:]

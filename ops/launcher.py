@@ -33,7 +33,8 @@ import urllib.request
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VENV = os.path.join(ROOT, ".venv")
 PY = os.path.join(VENV, "bin", "python")
-SHARED = os.path.abspath(os.path.join(ROOT, "..", "shared"))
+# Real status payloads captured from public providers, served by the simulator to the demo.
+FIXTURES = os.path.join(ROOT, "fixtures")
 
 # folder, package, port, Redis database number (on the private development Redis)
 SERVICES = [
@@ -230,7 +231,7 @@ def cluster_plan(offset: int = 0) -> dict:
     return {"var": var, "ports": ports, "url": url, "env": env, "per_service": per_service,
             "redis_port": redis_port, "own_redis": not user_redis, "smtp_port": smtp_port,
             "simulator_port": simulator_port, "public": public, "agent_token": secret["agent"],
-            "fixtures": os.path.join(SHARED, "fixtures")}
+            "fixtures": FIXTURES}
 
 
 def _exports(values: dict) -> str:

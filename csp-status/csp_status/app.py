@@ -13,6 +13,7 @@ def create_app(config: dict | None = None):
                     "vantage points, and heartbeats from your jobs.",
         settings=settings.load(), config=config,
     )
+    from .agents.views import bp as agents_bp
     from .checks.views import bp as checks_bp
     from .heartbeats.views import bp as heartbeats_bp
     from .providers.views import bp as providers_bp
@@ -20,4 +21,7 @@ def create_app(config: dict | None = None):
     app.register_blueprint(providers_bp)
     app.register_blueprint(checks_bp)
     app.register_blueprint(heartbeats_bp)
+    app.register_blueprint(agents_bp)
+    app.security_schemes = {**app.security_schemes,
+                            "AgentToken": {"type": "http", "scheme": "bearer", "description": "an agent's token"}}
     return app

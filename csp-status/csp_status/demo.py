@@ -11,6 +11,7 @@ import sys
 from polystatus.redis_store import connect
 
 from . import settings
+from .agents.demo import load_demo as load_agent
 from .checks.demo import load_demo as load_checks
 from .providers.demo import load_demo as load_providers
 
@@ -21,7 +22,8 @@ def main() -> int:
     simulator = os.environ.get("SIMULATOR_URL", "http://127.0.0.1:5099")
     providers = load_providers(redis, simulator)
     checks = load_checks(redis, simulator)
-    print(f"providers: {providers}; checks: {checks}")
+    agent = load_agent(redis, os.environ.get("POLYSTATUS_AGENT_TOKEN_FILE"))
+    print(f"providers: {providers}; checks: {checks}; {agent}")
     return 0
 
 

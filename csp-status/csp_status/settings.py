@@ -42,6 +42,7 @@ def load(environ: Mapping[str, str] | None = None) -> dict:
         "PINGS_PER_MINUTE": s.env_int(environ, "PINGS_PER_MINUTE", 120, minimum=1),
         "APPS_TIMEOUT": s.env_int(environ, "APPS_TIMEOUT", 300, minimum=10),
         "APPS_GRACE": s.env_int(environ, "APPS_GRACE", 60, minimum=0),
+        "APPS_NEW_PER_HOUR": s.env_int(environ, "APPS_NEW_PER_HOUR", 30, minimum=1),
         "CHECKS_CONFIG": s.env_str(environ, "CHECKS_CONFIG", ""),
         "CHECK_CONCURRENCY": s.env_int(environ, "CHECK_CONCURRENCY", 200, minimum=1),
     })

@@ -8,7 +8,7 @@ from csp_status.app import create_app
 from polystatus.clock import FrozenClock
 from werkzeug.serving import make_server
 
-FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "fixtures")
+FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures")
 
 
 @pytest.fixture()

@@ -155,3 +155,15 @@ def test_two_worker_processes_flip_a_late_heartbeat_exactly_once(client, as_, r,
     downs = [f for _, f in r.xrange("events:csp-status") if json.loads(f["data"])["state"] == "down"]
     assert len(downs) == 20
     assert all(storage.state(r, i)["state"] == "down" for i in ids)
+
+
+def test_one_address_cannot_register_apps_without_limit(app, client):
+    app.config["APPS_NEW_PER_HOUR"] = 3
+    for app_id in (1, 2, 3):
+        assert client.post("/api/apps/", json={"app_id": app_id, "message": "OK"}).status_code == 200
+    refused = client.post("/api/apps/", json={"app_id": 4, "message": "OK"})
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+    # Apps already known keep posting; another address may still register.
+    assert client.post("/api/apps/", json={"app_id": 2, "message": "OK"}).status_code == 200
+    other = client.post("/api/apps/", json={"app_id": 5, "message": "OK"}, environ_base={"REMOTE_ADDR": "192.0.2.7"})
+    assert other.status_code == 200

@@ -1,4 +1,4 @@
-"""Running checks: asynchronous (httpx), many at a time under a concurrency limit.
+"""Running checks: asynchronous (aiohttp), many at a time under a concurrency limit.
 
 One engine process drives hundreds of checks concurrently over keep-alive connections; the
 result of each run is a plain dict {ok, reason, status, response_time_ms, lag_s, at}.
@@ -12,7 +12,7 @@ import ssl
 import time
 from datetime import UTC, datetime
 
-import httpx
+import aiohttp
 from polystatus import outbound
 
 from .. import targets
@@ -31,40 +31,43 @@ async def _cert_hours(host: str, port: int, timeout: float) -> float | None:
         return None
 
 
-async def run_http(check: dict, client: httpx.AsyncClient, now: datetime, allow_private: bool) -> dict:
+async def run_http(check: dict, session: aiohttp.ClientSession, now: datetime, allow_private: bool) -> dict:
     targets.check_url(check["url"], allow_private)
     headers = dict(check.get("headers") or {})
     if check.get("bearer_token"):
         headers["Authorization"] = f"Bearer {check['bearer_token']}"
     started = time.perf_counter()
     try:
-        response = await client.request(check.get("method", "GET"), check["url"], headers=headers,
-                                         content=check.get("body") or None, timeout=check.get("timeout", 10))
-    except httpx.HTTPError as exc:
+        async with session.request(check.get("method", "GET"), check["url"], headers=headers,
+                                   data=(check.get("body") or None), allow_redirects=False,
+                                   timeout=aiohttp.ClientTimeout(total=check.get("timeout", 10))) as response:
+            raw = await response.read()
+            status, response_headers, url = response.status, dict(response.headers), response.url
+    except (aiohttp.ClientError, TimeoutError) as exc:
         return {"ok": False, "reason": f"request failed: {type(exc).__name__} {exc}".strip(), "status": None,
                 "response_time_ms": round((time.perf_counter() - started) * 1000, 1)}
     elapsed = round((time.perf_counter() - started) * 1000, 1)
     try:
-        body = response.json()
+        body = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError):
-        body = response.text
-    result = {"status": response.status_code, "response_time_ms": elapsed}
+        body = raw.decode("utf-8", errors="replace")
+    result = {"status": status, "response_time_ms": elapsed}
     kind = check["kind"]
     if kind == "assertions":
-        context = {"STATUS": response.status_code, "RESPONSE_TIME": elapsed, "BODY": body,
-                   "HEADERS": dict(response.headers), "CONNECTED": True}
-        if any("CERTIFICATE_EXPIRATION" in c for c in check.get("conditions", [])) and response.url.scheme == "https":
-            context["CERTIFICATE_EXPIRATION"] = await _cert_hours(response.url.host, response.url.port or 443, 5)
+        context = {"STATUS": status, "RESPONSE_TIME": elapsed, "BODY": body,
+                   "HEADERS": response_headers, "CONNECTED": True}
+        if any("CERTIFICATE_EXPIRATION" in c for c in check.get("conditions", [])) and url.scheme == "https":
+            context["CERTIFICATE_EXPIRATION"] = await _cert_hours(url.host, url.port or 443, 5)
         ok, reason = service.judge_assertions(check.get("conditions") or ["[STATUS] == 200"], context)
     elif kind == "freshness":
-        if response.status_code >= 400:
-            ok, reason, lag = False, f"HTTP {response.status_code}", None
+        if status >= 400:
+            ok, reason, lag = False, f"HTTP {status}", None
         else:
             ok, reason, lag = service.judge_freshness(body, check.get("field", "computed_time"),
                                                       int(check.get("max_age", 900)), now)
         result["lag_s"] = lag
     else:  # task
-        ok, reason = (False, f"HTTP {response.status_code}") if response.status_code >= 500 and not isinstance(body, dict) \
+        ok, reason = (False, f"HTTP {status}") if status >= 500 and not isinstance(body, dict) \
             else service.judge_task(body, now)
     return {**result, "ok": ok, "reason": reason}
 
@@ -97,7 +100,7 @@ async def run_dns(check: dict) -> dict:
             "response_time_ms": round((time.perf_counter() - started) * 1000, 1)}
 
 
-async def run_one(check: dict, client: httpx.AsyncClient, *, allow_private: bool, now: datetime | None = None) -> dict:
+async def run_one(check: dict, session: aiohttp.ClientSession, *, allow_private: bool, now: datetime | None = None) -> dict:
     now = now or datetime.now(UTC)
     try:
         if check["kind"] == "tcp":
@@ -105,7 +108,7 @@ async def run_one(check: dict, client: httpx.AsyncClient, *, allow_private: bool
         elif check["kind"] == "dns":
             result = await run_dns(check)
         else:
-            result = await run_http(check, client, now, allow_private)
+            result = await run_http(check, session, now, allow_private)
     except Exception as exc:  # a check must yield a verdict, whatever went wrong
         result = {"ok": False, "reason": f"{type(exc).__name__}: {getattr(exc, 'message', exc)}"}
     result["at"] = now.isoformat()
@@ -121,11 +124,10 @@ class Engine:
 
     async def run_batch(self, checks: list[dict], now: datetime | None = None) -> list[dict]:
         semaphore = asyncio.Semaphore(self.concurrency)
-        limits = httpx.Limits(max_connections=self.concurrency, max_keepalive_connections=self.concurrency)
-        async with outbound.async_client(limits=limits, timeout=10) as client:
+        async with outbound.check_session(limit=self.concurrency) as session:
             async def guarded(check):
                 async with semaphore:
-                    return await run_one(check, client, allow_private=self.allow_private, now=now)
+                    return await run_one(check, session, allow_private=self.allow_private, now=now)
 
             return await asyncio.gather(*(guarded(c) for c in checks))
 

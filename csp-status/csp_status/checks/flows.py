@@ -14,15 +14,38 @@ SERVICE = "csp-status"
 RETENTION_S = 7 * 86400
 
 
-def record(r: redis.Redis, check: dict, result: dict, now: datetime, *, region: str = "local") -> dict:
-    """Store one run's result from one region; returns the check's new state record."""
+def record(r: redis.Redis, check: dict, result: dict, now: datetime, *, region: str = "local",
+           dedup_key: str | None = None, history_only: bool = False) -> dict | None:
+    """Store one run's result from one region; returns the check's new state record.
+
+    ``now`` is when the run happened. ``dedup_key`` makes the call idempotent (an agent that
+    did not hear the answer posts the same result again): None is returned when that key was
+    already recorded. A result older than what the region last reported, or ``history_only``,
+    goes to the history and the daily uptime without moving the state.
+    """
     key = f"check-state:{check['id']}"
     ts = now.timestamp()
     while True:
         with r.pipeline(transaction=True) as pipe:
             try:
-                pipe.watch(key)
+                pipe.watch(key, *([dedup_key] if dedup_key else []))
+                if dedup_key and pipe.exists(dedup_key):
+                    return None
                 current = storage.state(pipe, check["id"])
+                previous = current.get("regions", {}).get(region)
+                stored = {**result, "region": region}
+                day = now.date().isoformat()
+                pipe.multi()
+                if dedup_key:
+                    pipe.set(dedup_key, 1, ex=RETENTION_S)
+                pipe.zadd(f"check-results:{check['id']}", {json.dumps({**stored, "ts": ts}): ts})
+                pipe.zremrangebyscore(f"check-results:{check['id']}", "-inf", ts - RETENTION_S)
+                pipe.hincrby(f"check-daily:{check['id']}", f"{day}:total", 1)
+                if result["ok"]:
+                    pipe.hincrby(f"check-daily:{check['id']}", f"{day}:ok", 1)
+                if history_only or (previous is not None and previous["at"] > ts):
+                    pipe.execute()
+                    return current
                 regions = {name: value for name, value in current.get("regions", {}).items()
                            if ts - value["at"] <= 3 * max(60, check.get("interval", 60))}
                 regions[region] = {"ok": bool(result["ok"]), "at": ts, "reason": result.get("reason", "")}
@@ -37,18 +60,10 @@ def record(r: redis.Redis, check: dict, result: dict, now: datetime, *, region: 
                     new_state = "degraded"
                 elif new_state == "degraded" and verdict == "up":
                     new_state = "up"
-                stored = {**result, "region": region}
                 updated = {"state": new_state, "streak_ok": streak_ok, "streak_fail": streak_fail, "regions": regions,
                            "last_result": stored, "changed_at": current.get("changed_at") if new_state == current["state"]
                            else isoformat(now)}
-                day = now.date().isoformat()
-                pipe.multi()
                 pipe.set(key, json.dumps(updated))
-                pipe.zadd(f"check-results:{check['id']}", {json.dumps({**stored, "ts": ts}): ts})
-                pipe.zremrangebyscore(f"check-results:{check['id']}", "-inf", ts - RETENTION_S)
-                pipe.hincrby(f"check-daily:{check['id']}", f"{day}:total", 1)
-                if result["ok"]:
-                    pipe.hincrby(f"check-daily:{check['id']}", f"{day}:ok", 1)
                 if new_state != current["state"]:
                     events.publish(pipe, SERVICE, "check.status_changed", {
                         "check_id": check["id"], "name": check["name"], "source": "check", "state": new_state,

@@ -4,6 +4,7 @@ from apiflask.validators import Length, OneOf, Range, Regexp
 
 from .service import KINDS
 
+REGION = Regexp(r"^[a-z0-9][a-z0-9_-]{0,39}$", error="A region name: lowercase letters, digits, - and _.")
 COMPONENT_ID = Regexp(r"^[a-z0-9][a-z0-9_-]{0,63}$", error="A PolyStatus component id.")
 
 
@@ -28,6 +29,9 @@ class CheckIn(Schema):
     quorum = Integer(validate=Range(min=1, max=50))
     component_ids = List(String(validate=COMPONENT_ID), load_default=list, validate=Length(max=50))
     group = String(validate=Length(max=80), metadata={"description": "per-run report group (Bresse)"})
+    run_in = List(String(validate=REGION), load_default=list, validate=Length(max=50),
+                  metadata={"description": "regions that run this check (`local` is the server's own "
+                                           "scheduler, others are agents); empty: every region"})
 
 
 class Result(Schema):

@@ -50,18 +50,47 @@ def state(r: redis.Redis, check_id: str) -> dict:
     return json.loads(raw) if raw else {"state": "new", "streak_ok": 0, "streak_fail": 0, "regions": {}}
 
 
-def due(r: redis.Redis, now: float, limit: int = 1000) -> list[str]:
-    return r.zrangebyscore("checks-due", "-inf", now, start=0, num=limit)
+_CLAIM = """
+local claimed = {}
+for i = 1, #ARGV, 3 do
+  local current = redis.call('zscore', KEYS[1], ARGV[i])
+  if current and tonumber(current) <= tonumber(ARGV[i + 1]) then
+    redis.call('zadd', KEYS[1], ARGV[i + 2], ARGV[i])
+    claimed[#claimed + 1] = ARGV[i]
+  end
+end
+return claimed"""
 
 
 def claim(r: redis.Redis, check_id: str, expected_at: float, next_at: float) -> bool:
     """Move a due check to its next run time; True for exactly one of several schedulers."""
-    script = """
-    local current = redis.call('zscore', KEYS[1], ARGV[1])
-    if current and tonumber(current) <= tonumber(ARGV[2]) then
-      redis.call('zadd', KEYS[1], ARGV[3], ARGV[1]) return 1 end
-    return 0"""
-    return bool(r.eval(script, 1, "checks-due", check_id, expected_at, next_at))
+    return bool(claim_many(r, [(check_id, expected_at, next_at)]))
+
+
+def claim_many(r: redis.Redis, entries: list[tuple[str, float, float]]) -> set[str]:
+    """Claim several due checks in one round trip: (id, due at, next run) -> the ids won.
+
+    A check is won only if it is still due at the time seen, so of several schedulers reading
+    the same due list exactly one moves each check forward."""
+    if not entries:
+        return set()
+    args = [value for entry in entries for value in entry]
+    return set(r.eval(_CLAIM, 1, "checks-due", *args))
+
+
+def due_with_configs(r: redis.Redis, now: float, limit: int) -> tuple[list[tuple[dict, float]], list[str]]:
+    """The due checks with their configs and due times, and the ids whose config is gone."""
+    entries = r.zrangebyscore("checks-due", "-inf", now, start=0, num=limit, withscores=True)
+    if not entries:
+        return [], []
+    raws = r.mget([f"check:{check_id}" for check_id, _ in entries])
+    found, gone = [], []
+    for (check_id, score), raw in zip(entries, raws, strict=True):
+        if raw:
+            found.append((json.loads(raw), score))
+        else:
+            gone.append(check_id)
+    return found, gone
 
 
 def results(r: redis.Redis, check_id: str, limit: int) -> list[dict]:

@@ -1,7 +1,7 @@
 """Statuspage v2 documents from our records. Pure functions.
 
 Field names, nesting and enum values follow Statuspage's public API (see the captured
-payloads in shared/fixtures/statuspage/), so clients written for Statuspage read PolyStatus
+payloads in fixtures/statuspage/), so clients written for Statuspage read PolyStatus
 unchanged. Component groups appear as components with ``group: true`` and their members' ids,
 as Statuspage does.
 """
