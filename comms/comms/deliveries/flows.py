@@ -158,8 +158,8 @@ def repeat_alerts(r: redis.Redis, config: dict, now: datetime) -> int:
 
 def deliver_due(r: redis.Redis, config: dict, now: datetime, owner: str, *, limit: int = 500) -> dict:
     counts = {"sent": 0, "logged": 0, "failed": 0, "dead": 0}
-    claimed = [d for d in (storage.get(r, i) for i in storage.due(r, now.timestamp(), limit))
-               if d and storage.claim(r, d["id"], owner, config.get("DELIVERY_LOCK_S", 60))]
+    claimed = storage.claim_due(r, storage.due(r, now.timestamp(), limit), owner, config.get("DELIVERY_LOCK_S", 60),
+                                now.timestamp())
     emails = [d for d in claimed if d["kind"] == "email"]
     channels = [d for d in claimed if d["kind"] == "channel"]
 

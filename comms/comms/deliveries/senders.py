@@ -3,10 +3,14 @@ Statuspage-shaped webhooks. The only module here that talks to the outside."""
 from __future__ import annotations
 
 import logging
+import re
+import secrets
 import smtplib
 import ssl
+from email.charset import QP, Charset
+from email.header import Header
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import formataddr, formatdate, make_msgid, parseaddr
 from urllib.parse import unquote, urlsplit
 
 import apprise
@@ -21,12 +25,97 @@ class SendError(Exception):
         self.permanent = permanent
 
 
+# --------------------------------------------------------------------------------- rendering
+# Rendering a message with the email package's EmailMessage costs 2 to 4 ms of CPU here (header
+# objects, folding, a generator pass): it was most of the time of a fan-out to 10,000 people
+# (bench/comms_fanout.py), and it folded long List-Unsubscribe URLs into encoded words. Our
+# messages always have one shape (text + html alternatives, a few headers), so they are written
+# directly, with the email package's own encoders for the parts that need encoding:
+# RFC 2047 encoded words for non-ASCII header text, quoted-printable UTF-8 for non-ASCII or
+# long-lined bodies, 7bit otherwise. The result is ASCII with CRLF line ends (no SMTPUTF8 or
+# 8BITMIME needed). Addresses that are not plain ASCII go through EmailMessage (SMTPUTF8).
+_CRLF = "\r\n"
+_UTF8_QP = Charset("utf-8")
+_UTF8_QP.body_encoding = QP
+_MAX_LINE = 998  # RFC 5322 2.1.1, without the CRLF
+
+
+def _header_text(value: str) -> str:
+    """Unstructured header text: on one line (no header injection), encoded if not plain ASCII.
+    A short ASCII value stays as it is, so a URL in List-Unsubscribe (RFC 2369) is never turned
+    into encoded words."""
+    value = " ".join(str(value).splitlines())
+    if value.isascii() and len(value) <= 900:
+        return value
+    return Header(value, "utf-8").encode(linesep=_CRLF)
+
+
+_PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+")
+
+
+def _address(value: str) -> str | None:
+    if _PLAIN_ADDRESS.fullmatch(value):  # the usual case, without the cost of parseaddr
+        return value
+    name, address = parseaddr(" ".join(str(value).splitlines()))
+    if not address or "@" not in address or not address.isascii():
+        return None
+    return formataddr((name, address), charset="utf-8")
+
+
+def _part(content: str, subtype: str) -> str:
+    content = content.replace("\r\n", "\n").replace("\r", "\n")
+    if not content.endswith("\n"):
+        content += "\n"
+    if content.isascii() and max(map(len, content.split("\n"))) <= _MAX_LINE:
+        encoding, body = "7bit", content
+    else:
+        encoding, body = "quoted-printable", _UTF8_QP.body_encode(content)
+    return (f'Content-Type: text/{subtype}; charset="utf-8"{_CRLF}Content-Transfer-Encoding: {encoding}{_CRLF}{_CRLF}'
+            + body.replace("\n", _CRLF))
+
+
+def render(mail_from: str, to: str, subject: str, text: str, html: str, headers: dict | None = None,
+           message_id: str | None = None) -> bytes | None:
+    """The message as bytes ready for DATA, or None when an address needs EmailMessage."""
+    sender, recipient = _address(mail_from), _address(to)
+    if sender is None or recipient is None:
+        return None
+    parts = _part(text, "plain"), _part(html, "html")
+    boundary = f"===============polystatus{secrets.token_hex(12)}=="
+    while any(boundary in part for part in parts):  # only conceivable in a 7bit part
+        boundary = f"===============polystatus{secrets.token_hex(12)}=="
+    lines = [f"From: {sender}", f"To: {recipient}", f"Subject: {_header_text(subject)}",
+             f"Date: {formatdate(usegmt=True)}",
+             f"Message-ID: <{message_id}@polystatus>" if message_id else f"Message-ID: {make_msgid(domain='polystatus')}"]
+    lines += [f"{name}: {_header_text(value)}" for name, value in (headers or {}).items()]
+    lines += ["MIME-Version: 1.0", f'Content-Type: multipart/alternative; boundary="{boundary}"', "",
+              # The CRLF before a delimiter belongs to the delimiter (RFC 2046 5.1.1): each part's
+              # own last line break is kept by writing one more.
+              f"--{boundary}{_CRLF}{parts[0]}{_CRLF}--{boundary}{_CRLF}{parts[1]}{_CRLF}--{boundary}--", ""]
+    return _CRLF.join(lines).encode("ascii")
+
+
+def _email_message(mail_from: str, to: str, subject: str, text: str, html: str, headers: dict | None,
+                   message_id: str | None) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = mail_from
+    message["To"] = to
+    message["Subject"] = " ".join(subject.splitlines())  # a line break in a header raises ValueError
+    message["Message-ID"] = f"<{message_id}@polystatus>" if message_id else make_msgid(domain="polystatus")
+    for key, value in (headers or {}).items():
+        message[key] = " ".join(str(value).splitlines())
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
+    return message
+
+
 class SMTPBatch:
     """One SMTP connection for many messages (batching is what makes 10,000 emails fast)."""
 
     def __init__(self, smtp_url: str, mail_from: str, timeout: float = 20):
         self.url = urlsplit(smtp_url)
         self.mail_from = mail_from
+        self.envelope_from = parseaddr(mail_from)[1]
         self.timeout = timeout
         self.connection: smtplib.SMTP | None = None
 
@@ -48,20 +137,15 @@ class SMTPBatch:
 
     def send(self, to: str, subject: str, text: str, html: str, headers: dict | None = None,
              message_id: str | None = None) -> None:
-        message = EmailMessage()
-        message["From"] = self.mail_from
-        message["To"] = to
-        message["Subject"] = subject
         # A delivery's Message-ID is derived from its id: if a crash makes us send it again (the
         # server took it but we never saw its 250), mail systems see the same message twice
         # and show it once.
-        message["Message-ID"] = f"<{message_id}@polystatus>" if message_id else make_msgid(domain="polystatus")
-        for key, value in (headers or {}).items():
-            message[key] = value
-        message.set_content(text)
-        message.add_alternative(html, subtype="html")
+        raw = render(self.mail_from, to, subject, text, html, headers, message_id)
         try:
-            self.connection.send_message(message)
+            if raw is None:
+                self.connection.send_message(_email_message(self.mail_from, to, subject, text, html, headers, message_id))
+            else:
+                self.connection.sendmail(self.envelope_from, [to], raw)
         except smtplib.SMTPRecipientsRefused as exc:
             raise SendError(f"recipient refused: {exc}", permanent=True) from None
         except (OSError, smtplib.SMTPException) as exc:

@@ -39,6 +39,38 @@ def claim(r: redis.Redis, delivery_id: str, owner: str, ttl_s: int = 120) -> boo
     return bool(r.set(f"delivery-lock:{delivery_id}", owner, nx=True, ex=ttl_s))
 
 
+def claim_due(r: redis.Redis, ids: list[str], owner: str, ttl_s: int, now_ts: float) -> list[dict]:
+    """Lock many due deliveries in two round trips, and return those we hold that are still due.
+
+    The record is read *after* the lock: another worker may have finished one of them between
+    our listing of the queue and our lock (sent: gone from the queue; failed: requeued later),
+    and sending it again would be a duplicate. Locks on deliveries that are no longer due are
+    released at once."""
+    if not ids:
+        return []
+    pipe = r.pipeline(transaction=False)
+    for delivery_id in ids:
+        pipe.set(f"delivery-lock:{delivery_id}", owner, nx=True, ex=ttl_s)
+    held = [delivery_id for delivery_id, ok in zip(ids, pipe.execute(), strict=True) if ok]
+    if not held:
+        return []
+    pipe = r.pipeline(transaction=False)
+    for delivery_id in held:
+        pipe.get(f"delivery:{delivery_id}")
+        pipe.zscore("delivery-queue", delivery_id)
+    answers = pipe.execute()
+    claimed, stale = [], []
+    for index, delivery_id in enumerate(held):
+        raw, score = answers[2 * index], answers[2 * index + 1]
+        if raw and score is not None and score <= now_ts:
+            claimed.append(json.loads(raw))
+        else:
+            stale.append(f"delivery-lock:{delivery_id}")
+    if stale:
+        r.delete(*stale)
+    return claimed
+
+
 def finish(r: redis.Redis, delivery: dict, *, requeue_at: float | None = None, dead: bool = False) -> None:
     pipe = r.pipeline(transaction=True)
     pipe.set(f"delivery:{delivery['id']}", json.dumps(delivery))
