@@ -21,4 +21,12 @@ def create_app(config: dict | None = None):
 
     app.register_blueprint(flags_bp)
     app.register_blueprint(ofrep_bp)
+
+    from polystatus import fastpath
+
+    from .ofrep import fastpath as ofrep_fast
+
+    fast = fastpath.install(app)
+    if fast is not None:
+        ofrep_fast.install(fast, app)
     return app

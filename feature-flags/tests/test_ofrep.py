@@ -1,6 +1,8 @@
 """OFREP over HTTP: shapes, reasons, errors, ETag/304, API keys, rate limit."""
 import pytest
 from conftest import evaluate
+from feature_flags.app import create_app
+from polystatus.testing import through_both_transports
 
 
 def test_a_success_always_carries_the_variant_and_typed_values(client, flag):
@@ -72,3 +74,29 @@ def test_a_request_without_context_is_fine(client, flag, body):
     flag()
     response = client.post("/ofrep/v1/evaluate/flags/new-ui", data=body, content_type="application/json")
     assert response.status_code == 200
+
+
+def test_single_evaluations_get_the_same_answers_on_the_fast_transport_as_through_flask(base_config, as_, redis_url):
+    def make_app(extra):
+        return create_app({**base_config, "FLAG_CACHE_S": 0, "OFREP_RATE_LIMIT": 12,
+                           "FLAGS_API_KEYS": {"server-key": "server", "browser-key": "client"}, **extra})
+
+    def scenario(client):
+        body = {"key": "new-ui", "type": "boolean", "variants": {"on": True, "off": False}, "default_variant": "off",
+                "rules": [{"when": {"attribute": "plan", "op": "equals", "value": "pro"}, "variant": "on"},
+                          {"split": {"on": 50, "off": 50}}]}
+        client.post("/flags", json=body, headers=as_("alice"))
+        server, browser = {"X-API-Key": "server-key"}, {"Authorization": "Bearer browser-key"}
+        answers = [evaluate(client, "new-ui", {"plan": "pro"}, server), evaluate(client, "new-ui", {"targetingKey": "u1"}, server),
+                   evaluate(client, "new-ui", {}, server), evaluate(client, "nope", {}, server),
+                   evaluate(client, "new-ui", {"plan": "pro"}, browser),  # not client-visible
+                   evaluate(client, "new-ui", {"plan": "pro"}), evaluate(client, "new-ui", {}, {"X-API-Key": "wrong"}),
+                   client.post("/ofrep/v1/evaluate/flags/new-ui", data="{nope", content_type="application/json", headers=server),
+                   client.post("/ofrep/v1/evaluate/flags/new-ui", json={"context": [1]}, headers=server)]
+        answers += [evaluate(client, "new-ui", {"targetingKey": f"u{i}"}, server) for i in range(6)]  # over the limit
+        return answers
+
+    fast, flask, fast_answers = through_both_transports(make_app, scenario, redis_url)
+    assert fast == flask
+    assert [a[0] for a in fast][:9] == [200, 200, 400, 404, 404, 401, 403, 400, 400] and fast[-1][0] == 429
+    assert fast[-1][2]["Retry-After"] and fast_answers == 15

@@ -38,4 +38,12 @@ def create_app(config: dict | None = None):
 
     app.register_blueprint(page_bp)
     app.register_blueprint(proxy_bp)
+
+    from polystatus import fastpath
+
+    from .page import fastpath as page_fast
+
+    fast = fastpath.install(app, extra_headers={"Content-Security-Policy": PAGE_CSP, "X-Frame-Options": "DENY"})
+    if fast is not None:
+        page_fast.install(fast, app)
     return app

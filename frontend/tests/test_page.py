@@ -99,3 +99,25 @@ def test_replicas_share_the_cache_through_redis(config, backends):
     before = backends.hits["/api/v2/summary.json"]
     assert two.test_client().get("/api/page.json").status_code == 200
     assert backends.hits["/api/v2/summary.json"] == before
+
+
+def test_a_fresh_cached_copy_gets_the_same_answer_on_the_fast_transport_as_through_flask(app, client, backends):
+    from polystatus.testing import comparable
+
+    fast = app.wsgi_app
+    through_flask = {"Origin": "https://elsewhere.example"}  # CORS requests always go through Flask
+    for path in ("/api/page.json", "/api/v2/summary.json"):
+        cold = client.get(path)
+        assert cold.status_code == 200 and fast.answered == 0  # a miss is Flask's: it fills the cache
+        warm, reference = client.get(path), client.get(path, headers=through_flask)
+        assert fast.answered == 1 and comparable(warm) == comparable(reference)
+        etag = {"If-None-Match": warm.headers["ETag"]}
+        revalidated, reference = client.get(path, headers=etag), client.get(path, headers={**etag, **through_flask})
+        assert revalidated.status_code == 304 and comparable(revalidated) == comparable(reference)
+        assert fast.answered == 2 and revalidated.headers["X-Request-ID"]
+        fast.answered = 0
+    # An expired copy is Flask's again, which refreshes it from the backends.
+    hits = dict(backends.hits)
+    app.extensions["page_cache"].ttl = 0.05
+    time.sleep(0.1)
+    assert client.get("/api/page.json").status_code == 200 and fast.answered == 0 and backends.hits != hits

@@ -21,4 +21,12 @@ def create_app(config: dict | None = None):
 
     for blueprint in (components_bp, incidents_bp, maintenances_bp, reports_bp, statuspage_bp):
         app.register_blueprint(blueprint)
+
+    from polystatus import fastpath
+
+    from .reports import fastpath as reports_fast
+
+    fast = fastpath.install(app)
+    if fast is not None:
+        reports_fast.install(fast, app)
     return app

@@ -1,5 +1,7 @@
 import pytest
+from incidents.app import create_app
 from incidents.reports import flows, service
+from polystatus.testing import through_both_transports
 
 
 def report(client, component="web", kind="website", address="203.0.113.1"):
@@ -84,3 +86,33 @@ def test_the_summary_has_a_day_of_buckets_with_their_baseline_and_top_problems(c
     summary = client.get("/components/web/reports").json
     assert len(summary["buckets"]) == 288 and len(summary["baseline"]) == 288
     assert summary["top_problems"][0] == {"type": "website", "count": 2, "share": pytest.approx(0.6667, abs=1e-3)}
+
+
+def test_reports_get_the_same_answers_on_the_fast_transport_as_through_flask(base_config, clock, as_, redis_url):
+    def make_app(extra):
+        return create_app({**base_config, "CLOCK": clock, "REPORTS_PER_ADDRESS_PER_MINUTE": 4, **extra})
+
+    def scenario(client):
+        client.post("/components", json={"id": "web", "name": "Website"}, headers=as_("bob"))
+        answers = [report(client), report(client), report(client, kind="teleportation"),
+                   report(client, component="nope"), report(client, address="203.0.113.2"),
+                   client.post("/reports", data="{not json", content_type="application/json"),
+                   client.post("/reports", json={"component_id": "web"}),
+                   client.post("/reports", json={"component_id": "web", "problem_type": "website", "extra": 1}),
+                   client.post("/reports", data="component_id=web", content_type="application/x-www-form-urlencoded")]
+        answers += [report(client) for _ in range(3)]  # the fifth from one address is refused
+        return answers
+
+    fast, flask, fast_answers = through_both_transports(make_app, scenario, redis_url)
+    assert fast == flask
+    assert [answer[0] for answer in fast] == [202, 202, 422, 404, 202, 400, 422, 422, 415, 202, 202, 429]
+    assert fast_answers == 8  # the well-formed ones; the three malformed went to Flask
+
+
+def test_a_fast_answer_is_logged_measured_and_carries_its_request_id(client, components):
+    response = client.post("/reports", json={"component_id": "web", "problem_type": "website"},
+                           headers={"X-Request-ID": "trace-42"})
+    assert response.status_code == 202 and response.headers["X-Request-ID"] == "trace-42"
+    assert client.application.wsgi_app.answered == 1
+    metrics = client.get("/metrics").get_data(as_text=True)
+    assert 'http_requests_total{method="POST",route="/reports",service="incidents",status="202"} 1.0' in metrics

@@ -155,3 +155,31 @@ def as_(keyset):
 @pytest.fixture()
 def base_config(redis_url, keyset):
     return {"TESTING": True, "REDIS_URL": redis_url, "JWKS_URL": keyset.url, "JWT_ISSUER": ISSUER}
+
+
+# --------------------------------------------------------------------------- two transports
+COMPARED_HEADERS = ("Content-Type", "Retry-After", "ETag", "Cache-Control", "Content-Security-Policy",
+                    "X-Content-Type-Options", "X-Frame-Options")
+
+
+def comparable(response) -> tuple:
+    """A response without what legitimately differs between two runs (the request id)."""
+    body = response.get_json(silent=True)
+    if isinstance(body, dict):
+        body.pop("request_id", None)
+    return (response.status_code, body if body is not None else response.get_data(),
+            {name: response.headers.get(name) for name in COMPARED_HEADERS})
+
+
+def through_both_transports(make_app, scenario, redis_url: str) -> tuple[list, list, int]:
+    """Run ``scenario(client) -> [responses]`` on an app with the fast transport
+    (polystatus.fastpath) and again, on an emptied Redis, on one without. Returns both runs'
+    comparable answers and how many the fast transport gave (so a test knows it was used)."""
+    runs, fast_answers = [], 0
+    for fast in (True, False):
+        redis.Redis.from_url(redis_url).flushdb()
+        app = make_app({"FASTPATHS": fast})
+        runs.append([comparable(response) for response in scenario(app.test_client())])
+        if fast:
+            fast_answers = getattr(app.wsgi_app, "answered", 0)
+    return runs[0], runs[1], fast_answers

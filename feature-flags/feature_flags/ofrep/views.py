@@ -4,15 +4,13 @@ provider evaluates PolyStatus flags. Errors follow the protocol's own shape
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
 
 from apiflask import APIBlueprint
 from flask import current_app, jsonify, request
-from polystatus import ratelimits
 from polystatus.redis_store import get_redis
 
-from ..flags import service
+from . import flows
 
 bp = APIBlueprint("ofrep", __name__, tag="OFREP")
 SUCCESS = {"type": "object", "required": ["key", "value", "reason", "variant"],
@@ -27,66 +25,23 @@ def _json(schema):
     return {"content": {"application/json": {"schema": schema}}}
 
 
-def ofrep_error(status: int, code: str, details: str, key: str | None = None, headers: dict | None = None):
-    body = {"errorCode": code, "errorDetails": details}
-    if key is not None:
-        body = {"key": key, **body}
+def respond(answer: flows.Answer):
+    status, body, headers = answer
     response = jsonify(body)
     response.status_code = status
-    for name, value in (headers or {}).items():
+    for name, value in headers.items():
         response.headers[name] = value
     return response
 
 
-def authorise() -> tuple[str | None, object]:
-    """(the key's kind or None when keys are not required, or an error response)."""
-    keys = current_app.config["FLAGS_API_KEYS"]
-    if not keys:
-        return None, None
-    given = request.headers.get("X-API-Key") or request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-    if not given:
-        return None, ofrep_error(401, "GENERAL", "An API key is required (X-API-Key or Authorization: Bearer).")
-    for key, kind in keys.items():
-        if hmac.compare_digest(key.encode(), given.encode()):
-            return kind, None
-    return None, ofrep_error(403, "GENERAL", "This API key is not valid.")
+def request_parts() -> dict:
+    return {"api_key": request.headers.get("X-API-Key"), "authorization": request.headers.get("Authorization"),
+            "remote_addr": request.remote_addr, "forwarded_for": request.headers.get("X-Forwarded-For"),
+            "raw": request.get_data(cache=True)}
 
 
-def read_context(key: str | None):
-    raw = request.get_data(cache=True)
-    if not raw:
-        return {}, None
-    try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        return None, ofrep_error(400, "PARSE_ERROR", "The body is not valid JSON.", key)
-    context = body.get("context", {}) if isinstance(body, dict) else None
-    if not isinstance(context, dict):
-        return None, ofrep_error(400, "INVALID_CONTEXT", "`context` must be an object.", key)
-    return context, None
-
-
-def prelude(key: str | None):
-    kind, error = authorise()
-    if error is not None:
-        return None, None, error
-    address = ratelimits.client_address(request.remote_addr, request.headers.get("X-Forwarded-For"), ["127.0.0.1"])
-    # SDKs evaluate on every page view: the limit is reserved in chunks, not a round trip each.
-    allowed, retry = current_app.extensions["ofrep_limiter"].hit(get_redis(), f"ofrep:{address}", current_app.config["OFREP_RATE_LIMIT"], 60)
-    if not allowed:
-        return None, None, ofrep_error(429, "GENERAL", "Too many evaluations.", key, {"Retry-After": str(retry)})
-    context, error = read_context(key)
-    return kind, context, error
-
-
-def evaluate_one(key: str, flags: dict, segments: dict, context: dict, kind: str | None) -> tuple[int, dict]:
-    flag = flags.get(key)
-    if flag is None or (kind == "client" and not flag.get("client_visible")):
-        return 404, {"key": key, "errorCode": "FLAG_NOT_FOUND", "errorDetails": f"No flag {key!r}."}
-    try:
-        return 200, {"key": key, **service.evaluate(flag, context, segments)}
-    except service.EvaluationError as exc:
-        return 400, {"key": key, "errorCode": exc.code, "errorDetails": exc.details}
+def machinery() -> tuple:
+    return get_redis(), current_app.config, current_app.extensions["ofrep_limiter"], current_app.extensions["flag_cache"]
 
 
 @bp.post("/ofrep/v1/evaluate/flags/<key>")
@@ -95,14 +50,7 @@ def evaluate_one(key: str, flags: dict, segments: dict, context: dict, kind: str
     401: {"description": "API key required", **_json(ERROR)}, 403: {"description": "bad API key", **_json(ERROR)},
     404: {"description": "no such flag", **_json(ERROR)}, 429: {"description": "rate limited", **_json(ERROR)}})
 def evaluate_flag(key):
-    kind, context, error = prelude(key)
-    if error is not None:
-        return error
-    _, flags, segments = current_app.extensions["flag_cache"].snapshot(get_redis())
-    status, body = evaluate_one(key, flags, segments, context, kind)
-    response = jsonify(body)
-    response.status_code = status
-    return response
+    return respond(flows.single(*machinery(), key, **request_parts()))
 
 
 @bp.post("/ofrep/v1/evaluate/flags")
@@ -112,10 +60,11 @@ def evaluate_flag(key):
     401: {"description": "API key required", **_json(ERROR)}, 403: {"description": "bad API key", **_json(ERROR)},
     429: {"description": "rate limited", **_json(ERROR)}})
 def evaluate_all():
-    kind, context, error = prelude(None)
-    if error is not None:
-        return error
-    version, flags, segments = current_app.extensions["flag_cache"].snapshot(get_redis())
+    r, config, limiter, cache = machinery()
+    kind, context, failed = flows.prelude(r, config, limiter, None, **request_parts())
+    if failed is not None:
+        return respond(failed)
+    version, flags, segments = cache.snapshot(r)
     # The answer depends only on the flags' version, the context and the key's kind.
     tag = hashlib.sha256(json.dumps([version, kind, context], sort_keys=True, default=str).encode()).hexdigest()[:32]
     etag = f'"{tag}"'
@@ -123,7 +72,7 @@ def evaluate_all():
         response = current_app.response_class(status=304)
         response.headers["ETag"] = etag
         return response
-    results = [evaluate_one(key, flags, segments, context, kind)[1] for key in sorted(flags)]
+    results = [flows.evaluate_one(key, flags, segments, context, kind)[1] for key in sorted(flags)]
     results = [item for item in results if item.get("errorCode") != "FLAG_NOT_FOUND"]
     response = jsonify({"flags": results})
     response.headers["ETag"] = etag

@@ -37,6 +37,11 @@ class PageCache:
         with self.guard:
             return self.locks.setdefault(key, threading.Lock())
 
+    def refreshing(self, key: str) -> bool:
+        """Whether a thread of this process is refreshing ``key`` right now."""
+        lock = self.locks.get(key)
+        return lock is not None and lock.locked()
+
     def _shared(self, key: str) -> Entry | None:
         try:
             raw = self.r.get(f"cache:{key}")

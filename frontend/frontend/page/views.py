@@ -106,6 +106,11 @@ def gather(config: dict, http: httpx.Client) -> dict:
     return service.assemble(answers, missing)
 
 
+def cache_headers(etag: str, age: float, ttl) -> dict:
+    return {"ETag": etag, "Cache-Control": f"public, max-age={int(ttl)}, stale-while-revalidate=30",
+            "Age": str(int(age))}
+
+
 def conditional(entry, age: float, render) -> Response:
     """A cached answer with the headers that let browsers and CDNs share the load: a strong
     ETag for cheap revalidation (304), and stale-while-revalidate for the spike. ``render``
@@ -115,9 +120,7 @@ def conditional(entry, age: float, render) -> Response:
         entry.rendered.update(body=text.encode(), content_type=content_type,
                               etag='"' + hashlib.sha256(text.encode()).hexdigest()[:24] + '"')
     etag = entry.rendered["etag"]
-    ttl = int(current_app.config["PAGE_CACHE_TTL"])
-    headers = {"ETag": etag, "Cache-Control": f"public, max-age={ttl}, stale-while-revalidate=30",
-               "Age": str(int(age))}
+    headers = cache_headers(etag, age, current_app.config["PAGE_CACHE_TTL"])
     if etag in request.headers.get("If-None-Match", ""):
         return Response(status=304, headers=headers)
     return Response(entry.rendered["body"], content_type=entry.rendered["content_type"], headers=headers)

@@ -4,13 +4,35 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import redis
-from polystatus import events
+from polystatus import events, ratelimits
 from polystatus.clock import isoformat
+from polystatus.errors import Invalid, NotFound, RateLimited
 
 from ..components import storage as components_storage
 from . import service, storage
 
 SERVICE = "incidents"
+
+
+def take(r: redis.Redis, config: dict, component_id: str, problem_type: str, remote_addr: str | None,
+         forwarded_for: str | None) -> dict:
+    """Take one "I have a problem" report; raises the error to answer. Both transports (the
+    Flask route and the fast path) call this, so the rules live here once."""
+    # The client is its address; X-Forwarded-For only counts from the trusted proxy (the
+    # frontend), so nobody multiplies their reports by forging headers.
+    client = ratelimits.client_address(remote_addr, forwarded_for, config["TRUSTED_PROXIES"])
+    limit_key, retry_after = ratelimits.window_key(f"reports:{client}", 60)
+    outcome = storage.record(r, component_id, problem_type, client, config["CLOCK"].now().timestamp(),
+                             limit_key=limit_key, limit=config["REPORTS_PER_ADDRESS_PER_MINUTE"], window_s=60)
+    if outcome == storage.NO_COMPONENT:
+        raise NotFound("No such component.")
+    if outcome == storage.NOT_OFFERED:
+        offered = (components_storage.get(r, component_id) or {}).get("problem_types", [])
+        raise Invalid("This problem type is not offered for this component.",
+                      details={"problem_type": [f"One of {', '.join(offered)}."]})
+    if outcome == storage.RATE_LIMITED:
+        raise RateLimited(f"Too many reports; try again in {retry_after} s.", retry_after=retry_after)
+    return {"accepted": True, "counted": outcome == storage.COUNTED}
 
 
 def summary(r: redis.Redis, component_id: str, now: datetime) -> dict:
