@@ -15,7 +15,7 @@ lint:
 	.venv/bin/ruff check .
 
 bench:
-	for script in $(filter-out bench/loadgen.py bench/hello_app.py bench/__init__.py,$(wildcard bench/*.py)); do .venv/bin/python $$script || exit 1; done
+	for script in $(filter-out bench/loadgen.py bench/hello_app.py bench/target.py bench/__init__.py,$(wildcard bench/*.py)); do .venv/bin/python $$script || exit 1; done
 
 clean:
 	rm -rf var
