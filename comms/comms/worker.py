@@ -7,11 +7,13 @@ back at once; entries of a worker that died elsewhere are reclaimed after 30 s.
 """
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import sys
 import threading
 
+import redis
 from polystatus import events
 from polystatus.clock import SystemClock
 from polystatus.redis_store import connect
@@ -19,7 +21,10 @@ from polystatus.runner import run_loops
 
 from . import settings
 from .deliveries import flows
+from .deliveries import storage as delivery_storage
 from .deliveries.people import People
+
+log = logging.getLogger("comms.worker")
 
 STREAMS = [("INCIDENTS_EVENTS_URL", "incidents", None),
            ("CSP_STATUS_EVENTS_URL", "csp-status", {"check.status_changed"}),
@@ -46,16 +51,41 @@ def make_loops(config: dict, clock=None, *, consumer_name: str | None = None):
 
     def deliver(stop: threading.Event) -> None:
         owner = f"{name}-{os.getpid()}"
+        released, backoff = None, 0.5
         while not stop.is_set():
-            now = clock.now()
-            flows.repeat_alerts(r, config, now)
-            counts = flows.deliver_due(r, config, now, owner)
+            try:
+                if released is None:
+                    # Locks left by a crashed worker of this host (its pid is gone, or is ours
+                    # after a container restart): take its deliveries over now.
+                    released = delivery_storage.release_locks(r, f"{name}-", lambda pid: pid == os.getpid()
+                                                              or not process_alive(pid))
+                    if released:
+                        log.info("took over %d deliveries claimed by a stopped worker", released)
+                now = clock.now()
+                flows.repeat_alerts(r, config, now)
+                counts = flows.deliver_due(r, config, now, owner)
+                backoff = 0.5
+            except (redis.ConnectionError, redis.TimeoutError) as exc:
+                log.warning("redis unavailable (%s); deliveries resume in %.1f s", exc, backoff)
+                stop.wait(backoff)
+                backoff = min(backoff * 2, 10)
+                continue
             if not any(counts.values()):
                 stop.wait(1)
 
     loops = {f"events-{service}": consumer(key, service, types) for key, service, types in STREAMS}
     loops["deliveries"] = deliver
     return loops
+
+
+def process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process: alive
+    return True
 
 
 def main() -> int:

@@ -59,3 +59,44 @@ def test_claiming_skips_deliveries_another_worker_finished_meanwhile(r):
     claimed = storage.claim_due(r, ["d0", "d1", "d2"], "me", 60, 200.0)
     assert [d["id"] for d in claimed] == ["d0"] and json.loads(r.get("delivery:d0"))["status"] == "pending"
     assert r.get("delivery-lock:d0") == "me"
+
+
+def test_a_restarted_worker_takes_over_the_deliveries_its_crashed_predecessor_claimed(r):
+    r.set("delivery-lock:d1", "comms-host-111", ex=60)  # the crashed process
+    r.set("delivery-lock:d2", "comms-host-222", ex=60)  # a live worker on the same host
+    r.set("delivery-lock:d3", "comms-other-111", ex=60)  # a worker on another host
+    released = storage.release_locks(r, "comms-host-", lambda pid: pid == 111)
+    assert released == 1 and not r.exists("delivery-lock:d1")
+    assert r.get("delivery-lock:d2") == "comms-host-222" and r.get("delivery-lock:d3") == "comms-other-111"
+
+
+def test_a_sent_delivery_is_recorded_once_redis_is_back(tmp_path):
+    # The message has left; Redis restarts: the record waits for it rather than being lost
+    # (which would send the message again).
+    import subprocess
+    import threading
+    import time
+
+    import redis
+    from comms.deliveries import flows
+    from polystatus.testing import free_port
+
+    port = free_port()
+    server = []
+
+    def start_late():
+        time.sleep(0.8)
+        server.append(subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                                        "--dir", str(tmp_path)], stdout=subprocess.DEVNULL))
+
+    threading.Thread(target=start_late).start()
+    client = redis.Redis(port=port, decode_responses=True, socket_connect_timeout=0.2)
+    try:
+        started = time.monotonic()
+        flows.finish_durably(client, {"id": "d9", "status": "sent"})
+        assert json.loads(client.get("delivery:d9"))["status"] == "sent" and time.monotonic() - started >= 0.8
+    finally:
+        time.sleep(0.1)
+        for process in server:
+            process.terminate()
+            process.wait(5)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 
+import redis
 from apiflask import APIFlask, HTTPError
 from flask import g, has_request_context
 from werkzeug.exceptions import HTTPException
@@ -128,6 +129,15 @@ def init_app(app: APIFlask) -> None:
     @app.errorhandler(ServiceError)
     def _service_error(exc: ServiceError):
         return body(exc.status, exc.message, code=exc.code, details=exc.details), exc.status, exc.headers
+
+    @app.errorhandler(redis.ConnectionError)
+    @app.errorhandler(redis.TimeoutError)
+    def _storage_unavailable(exc: redis.RedisError):
+        # Our own storage is down (a restart, a failover): a passing condition the client should
+        # retry, not a bug; readiness (/readyz) says the same to the load balancer.
+        log.warning("redis unavailable: %s", exc)
+        return (body(503, "The service's storage is unavailable; try again shortly.", code="unavailable"), 503,
+                {"Retry-After": "5"})
 
     @app.errorhandler(HTTPException)
     def _werkzeug_error(exc: HTTPException):

@@ -33,6 +33,7 @@ import redis
 log = logging.getLogger("polystatus.events")
 
 HANDLED_TTL_S = 14 * 24 * 3600  # must exceed the longest time an event can wait in a stream
+RETRY_PENDING_S = 2.0  # a failed entry is tried again this soon by its own consumer
 
 
 def stream_key(service: str) -> str:
@@ -127,6 +128,7 @@ class Consumer:
         self.types = types
         self.max_attempts = max_attempts
         self._recovered = False
+        self._retry_at = 0.0
 
     def ensure_group(self) -> None:
         try:
@@ -171,6 +173,10 @@ class Consumer:
                 done += 1
             else:
                 self._maybe_park(entry_id)
+                # Retry our own failed entries soon (a backing service was briefly away), rather
+                # than only when XAUTOCLAIM finds them idle for claim_idle_ms.
+                self._recovered = False
+                self._retry_at = time.monotonic() + RETRY_PENDING_S
         return done
 
     def _maybe_park(self, entry_id: str) -> None:
@@ -193,8 +199,8 @@ class Consumer:
         claimed = self.source.xautoclaim(self.stream, self.group, self.name,
                                          min_idle_time=self.claim_idle_ms, start_id="0-0", count=self.batch)
         handled += self._handle_entries(claimed[1])
-        if not self._recovered:
-            # After a restart under the same name, our own unacked entries come first.
+        if not self._recovered and time.monotonic() >= self._retry_at:
+            # After a restart under the same name, or a failure, our own unacked entries first.
             own_pending = self.source.xreadgroup(self.group, self.name, {self.stream: "0"}, count=self.batch)
             entries = own_pending[0][1] if own_pending else []
             handled += self._handle_entries(entries)

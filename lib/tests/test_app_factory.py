@@ -124,3 +124,19 @@ def test_a_reserved_limit_admits_exactly_the_limit_across_processes(redis_url):
         admitted += allowed
     # early by at most one chunk per process, never late
     assert 100 - 2 * 7 <= admitted <= 100
+
+
+def test_a_route_whose_redis_is_down_answers_503_with_retry_after(base_config):
+    from conftest import build
+    from polystatus.redis_store import get_redis
+    from polystatus.testing import free_port
+
+    app = build({**base_config, "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"})
+
+    @app.get("/count")
+    def count():
+        return {"count": get_redis().incr("n")}
+
+    response = app.test_client().get("/count")
+    assert response.status_code == 503 and response.headers["Retry-After"] == "5"
+    assert error_of(response)["code"] == "unavailable"

@@ -1,5 +1,6 @@
 """The event helpers of ARCHITECTURE.md section 3, against a real redis-server."""
 import threading
+import time
 
 import pytest
 import redis
@@ -166,3 +167,25 @@ def test_run_stops_when_asked(producer, own):
     stop.set()
     thread.join(5)
     assert not thread.is_alive()
+
+
+def test_a_failed_event_is_retried_by_its_own_consumer_soon_not_after_the_claim_delay(producer, own, monkeypatch):
+    monkeypatch.setattr(events, "RETRY_PENDING_S", 0.05)
+    seen, broken = [], {"b"}
+
+    def handler(event, pipe):
+        if event.data["name"] in broken:
+            raise RuntimeError("users is away")
+        seen.append(event.data["name"])
+
+    consumer = events.Consumer(source=producer, stream="events:demo", group="tester", own=own, handler=handler,
+                               name="c1", block_ms=10, claim_idle_ms=3_600_000)  # XAUTOCLAIM would wait an hour
+    consumer.ensure_group()
+    for name in "abc":
+        change_and_publish(producer, name)
+    consumer.run_once()
+    assert seen == ["a", "c"]
+    broken.clear()  # the backing service is back
+    time.sleep(0.1)
+    consumer.run_once()
+    assert seen == ["a", "c", "b"] and producer.xpending("events:demo", "tester")["pending"] == 0

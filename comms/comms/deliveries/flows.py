@@ -13,6 +13,7 @@ mark did not reach Redis before a crash is sent again on restart. It lasts betwe
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime, timedelta
 
 import redis
@@ -156,6 +157,26 @@ def repeat_alerts(r: redis.Redis, config: dict, now: datetime) -> int:
     return sent
 
 
+FINISH_RETRY_S = (0.2, 0.5, 1, 2, 5, 10, 15, 30, 30, 30)
+
+
+def finish_durably(r: redis.Redis, delivery: dict, **outcome) -> None:
+    """Record a delivery's outcome, waiting out a Redis restart (up to about two minutes).
+
+    The message has left already: if this record were lost with the process, the delivery
+    would go out a second time. So a brief Redis outage is waited for here, rather than
+    crashing the worker between "sent" and "marked sent"."""
+    for pause in (*FINISH_RETRY_S, None):
+        try:
+            storage.finish(r, delivery, **outcome)
+            return
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            if pause is None:
+                raise
+            log.warning("recording delivery %s failed (%s); retrying in %s s", delivery["id"], exc, pause)
+            time.sleep(pause)
+
+
 def deliver_due(r: redis.Redis, config: dict, now: datetime, owner: str, *, limit: int = 500) -> dict:
     counts = {"sent": 0, "logged": 0, "failed": 0, "dead": 0}
     claimed = storage.claim_due(r, storage.due(r, now.timestamp(), limit), owner, config.get("DELIVERY_LOCK_S", 60),
@@ -168,15 +189,15 @@ def deliver_due(r: redis.Redis, config: dict, now: datetime, owner: str, *, limi
         delivery["updated_at"], delivery["updated_ts"] = isoformat(now), now.timestamp()
         if status in ("sent", "logged"):
             delivery.update(status=status, last_error=None)
-            storage.finish(r, delivery)
+            finish_durably(r, delivery)
         elif permanent or delivery["attempts"] >= config["MAX_ATTEMPTS"]:
             delivery.update(status="dead", last_error=error)
-            storage.finish(r, delivery, dead=True)
+            finish_durably(r, delivery, dead=True)
             counts["dead"] += 1
             return
         else:
             delivery.update(status="failed", last_error=error)
-            storage.finish(r, delivery, requeue_at=now.timestamp() + service.backoff(delivery["attempts"]))
+            finish_durably(r, delivery, requeue_at=now.timestamp() + service.backoff(delivery["attempts"]))
         counts[status if status in counts else "failed"] += 1
 
     if emails:

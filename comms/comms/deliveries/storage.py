@@ -71,6 +71,23 @@ def claim_due(r: redis.Redis, ids: list[str], owner: str, ttl_s: int, now_ts: fl
     return claimed
 
 
+_DELETE_IF_OWNER = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
+return 0"""
+
+
+def release_locks(r: redis.Redis, prefix: str, is_gone) -> int:
+    """Release the delivery locks of owners ``{prefix}{pid}`` for which ``is_gone(pid)``: a
+    worker restarted on the same host takes over what its crashed predecessor had claimed
+    now, not when the locks expire. Compare-and-delete, so a lock re-taken meanwhile stays."""
+    released = 0
+    for key in r.scan_iter(match="delivery-lock:*", count=1000):
+        owner = r.get(key)
+        if owner and owner.startswith(prefix) and owner[len(prefix):].isdigit() and is_gone(int(owner[len(prefix):])):
+            released += int(r.eval(_DELETE_IF_OWNER, 1, key, owner))
+    return released
+
+
 def finish(r: redis.Redis, delivery: dict, *, requeue_at: float | None = None, dead: bool = False) -> None:
     pipe = r.pipeline(transaction=True)
     pipe.set(f"delivery:{delivery['id']}", json.dumps(delivery))
