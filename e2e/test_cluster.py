@@ -49,3 +49,33 @@ def test_the_launchers_agent_reports_from_its_own_region(cluster):
             break
         time.sleep(1)
     assert {"local", "agent-1"} <= regions, cluster.logs()[-3000:]
+
+
+def test_our_statuspage_api_reads_back_through_csp_status_statuspage_adapter(cluster, admin_token):
+    # Round trip: PolyStatus's own /api/v2/summary.json, polled by csp-status as a provider with
+    # the very adapter that reads GitHub's or Cloudflare's pages, says what incidents says.
+    auth = {"Authorization": f"Bearer {admin_token}"}
+    status, component, _ = request("POST", cluster.url("incidents", "/components"),
+                                   {"name": "Round-trip API", "id": "round-trip"}, auth)
+    assert status == 201, component
+    status, incident, _ = request("POST", cluster.url("incidents", "/incidents"), {
+        "name": "Round trip: API errors", "status": "identified", "message": "Errors on the API.",
+        "components": {"round-trip": "partial_outage"}}, auth)
+    assert status == 201, incident
+    status, provider, _ = request("POST", cluster.url("csp-status", "/providers"), {
+        "name": "PolyStatus itself", "format": "statuspage",
+        "url": cluster.url("incidents", "/api/v2/summary.json")}, auth)
+    assert status == 201, provider
+    status, polled, _ = request("POST", cluster.url("csp-status", f"/providers/{provider['id']}/poll"), None, auth)
+    assert status == 200 and polled["error"] is None, polled
+    components = {c["name"]: c for c in polled["components"]}
+    assert components["Round-trip API"]["state"] == "partial_outage"
+    assert "Round trip: API errors" in [i["name"] for i in polled["incidents"]]
+    assert polled["state"] in ("partial_outage", "major_outage")  # other tests' incidents may be worse
+    status, _, _ = request("POST", cluster.url("incidents", f"/incidents/{incident['id']}/updates"),
+                           {"status": "resolved", "message": "Fixed."}, auth)
+    assert status == 201
+    status, polled, _ = request("POST", cluster.url("csp-status", f"/providers/{provider['id']}/poll"), None, auth)
+    components = {c["name"]: c for c in polled["components"]}
+    assert components["Round-trip API"]["state"] == "operational"
+    assert "Round trip: API errors" not in [i["name"] for i in polled["incidents"]]
