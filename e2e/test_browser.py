@@ -90,6 +90,26 @@ def test_staff_open_an_incident_in_the_console_and_the_public_page_shows_it(page
     expect(page.locator('[data-component="payments"] .pill').last).to_have_text("Partial outage")
 
 
+def test_an_admin_sees_the_agents_and_registers_one(page):
+    sign_in(page, "alice@example.com", "correct horse battery staple 42", "/console")
+    page.goto("/admin")
+    page.get_by_role("tab", name="Agents").click()
+    expect(page.locator("td strong", has_text="agent-1")).to_be_visible()  # the launcher's agent
+    page.fill("input[name=region]", "e2e-browser")
+    page.get_by_role("button", name="Register an agent").click()
+    token = page.locator("[role=status] code")
+    expect(token).to_have_text(re.compile(r"^psa_[A-Za-z0-9_-]{40,}$"))
+    # Each check shows its regions once the agent has run it (it starts after the demo registers it).
+    deadline = time.monotonic() + 60
+    while True:
+        page.get_by_role("tab", name="Checks").click()
+        page.wait_for_selector("table")
+        if page.locator("td .pill.region", has_text="agent-1").count() or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    expect(page.locator("td .pill.region", has_text="agent-1").first).to_be_visible()
+
+
 def test_a_user_follows_an_incident(page, cluster, admin_token):
     status, incident, _ = request("POST", cluster.url("incidents", "/incidents"),
                                   {"name": "E2E: slow sign-in", "status": "investigating", "message": "Looking.",

@@ -1,4 +1,4 @@
-// Admin pages: users and roles, checks and heartbeats, providers, channels, flags, dead letters.
+// Admin pages: users and roles, checks (per region) and agents, heartbeats, providers, channels, flags, dead letters.
 import { del, get, patch, post } from "./api.js";
 import { h, replace, when } from "./dom.js";
 import { lang } from "./i18n.js";
@@ -21,8 +21,30 @@ const TABS = {
   },
   Checks: async () => {
     const data = await get("/api/csp-status/checks");
-    return table(["Name", "Kind", "State", "Last result"], data.checks.map((c) => [c.name, c.kind,
-      h("span", { class: `pill s-${c.state}` }, c.state), c.last_result ? `${c.last_result.ok ? "OK" : "NOK"} — ${c.last_result.reason}` : "—"]));
+    return table(["Name", "Kind", "State", "Regions", "Last result"], data.checks.map((c) => [c.name, c.kind,
+      h("span", { class: `pill s-${c.state}` }, c.state),
+      h("span", {}, Object.entries(c.regions || {}).map(([region, r]) => h("span", { class: `pill region s-${r.ok ? "up" : "down"}`, title: r.reason }, region))),
+      c.last_result ? `${c.last_result.ok ? "OK" : "NOK"} — ${c.last_result.reason}` : "—"]));
+  },
+  Agents: async () => {
+    const data = await get("/api/csp-status/agents");
+    const created = h("div", { role: "status" });
+    const form = h("form", { class: "stack" }, h("label", {}, "Region ", h("input", { name: "region", required: true, pattern: "[a-z0-9][a-z0-9_-]{0,39}", placeholder: "paris-ovh" })),
+      h("button", { class: "btn", type: "submit" }, "Register an agent"), created);
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      post("/api/csp-status/agents", { region: form.elements.namedItem("region").value }).then((agent) => {
+        // The token is shown once: the server keeps only its hash.
+        replace(created, h("p", {}, "Token for ", h("strong", { text: agent.region }), " (shown once): ", h("code", { text: agent.token }), " ",
+          h("button", { class: "btn small", type: "button", onclick: () => navigator.clipboard.writeText(agent.token) }, "Copy")));
+      }).catch((e) => { replace(created, h("p", { class: "error", text: e.message })); });
+    });
+    const rows = data.agents.map((a) => {
+      const contact = a.last_contact || {};
+      return [h("strong", { text: a.region }), a.name || "", contact.at ? when(contact.at, lang) : "never", String(contact.buffered ?? "—"),
+        h("button", { class: "btn small", type: "button", onclick: (e) => del(`/api/csp-status/agents/${a.id}`).then(() => { e.target.textContent = "revoked"; }) }, "Revoke")];
+    });
+    return h("div", { class: "stack" }, table(["Region", "Name", "Last contact", "Buffered results", ""], rows), form);
   },
   Heartbeats: async () => {
     const data = await get("/api/csp-status/heartbeats");
