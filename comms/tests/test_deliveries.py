@@ -118,6 +118,22 @@ def test_channels_receive_statuspage_shaped_webhooks_and_apprise_json(app, clien
     assert "API down" in bodies["/json"]["title"]
 
 
+def test_rocketchat_and_slack_shaped_receivers_get_the_incident(app, client, as_, r, clock, receiver):
+    # Apprise speaks to a RocketChat incoming webhook (rocket://token@host/#channel?mode=webhook)
+    # and to a Slack-compatible incoming webhook (Mattermost's mmost://host/token, which takes
+    # Slack's {"text": ...} payload); both on loopback here, as they would be on a LAN.
+    for name, url in (("RocketChat", f"rocket://AbCdEfGhIjKl/qRsTuVwXyZ012@{receiver.host}/#incidents?mode=webhook"),
+                      ("Slack-compatible", f"mmost://{receiver.host}/slacktoken")):
+        response = client.post("/channels", headers=as_("alice"), json={"name": name, "url": url, "events": ["incident.*"]})
+        assert response.status_code == 201, response.json
+    _, counts = plan_and_send(app, r, incident_event(r), clock)
+    assert counts["sent"] == 2
+    bodies = dict(receiver.bodies)
+    rocket, slack = bodies["/hooks/AbCdEfGhIjKl/qRsTuVwXyZ012"], bodies["/hooks/slacktoken"]
+    assert rocket["channel"] == "#incidents" and "API down" in rocket["text"] and "We are looking into it." in rocket["text"]
+    assert "API down" in slack["text"] and "We are looking into it." in slack["text"]
+
+
 def test_channels_route_by_component_and_severity(app, client, as_, r, clock, receiver):
     client.post("/channels", headers=as_("alice"), json={"name": "Web team", "url": f"json://{receiver.host}/web",
                                                           "events": ["incident.*"], "components": ["web"]})
