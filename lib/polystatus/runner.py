@@ -3,8 +3,10 @@
 Each loop is a function taking a ``threading.Event`` and returning when it is set. The runner
 configures logs, turns SIGTERM/SIGINT into that event, runs every loop in its own thread, and
 touches an "alive" file (``WORKER_ALIVE_FILE``, default /tmp/worker-alive) so a container
-healthcheck can tell a hung worker from a working one. If a loop dies, the process exits
-non-zero and the process manager restarts it: a half-working worker is worse than none.
+healthcheck can tell a hung worker from a working one. A loop that stops on a Redis connection
+error is started again after a backoff (Redis restarting is a pause); if a loop dies of anything
+else, the process exits non-zero and the process manager restarts it: a half-working worker is
+worse than none.
 """
 from __future__ import annotations
 
@@ -14,6 +16,8 @@ import signal
 import threading
 import time
 from collections.abc import Callable
+
+import redis
 
 from . import logs
 
@@ -36,12 +40,25 @@ def run_loops(service: str, loops: dict[str, Callable[[threading.Event], None]],
     failed: list[str] = []
 
     def guard(name, loop):
-        try:
-            loop(stop)
-        except Exception:
-            log.exception("loop %s crashed; stopping the worker so it is restarted", name)
-            failed.append(name)
-            stop.set()
+        backoff = 0.5
+        while not stop.is_set():
+            started = time.monotonic()
+            try:
+                loop(stop)
+                return
+            except (redis.ConnectionError, redis.TimeoutError) as exc:
+                # Redis restarting is a pause, not a bug: wait for it rather than exit and
+                # rely on a supervisor (the loops are restartable from scratch).
+                if time.monotonic() - started > 60:
+                    backoff = 0.5
+                log.warning("loop %s: redis unavailable (%s); starting it again in %.1f s", name, exc, backoff)
+                stop.wait(backoff)
+                backoff = min(backoff * 2, 15)
+            except Exception:
+                log.exception("loop %s crashed; stopping the worker so it is restarted", name)
+                failed.append(name)
+                stop.set()
+                return
 
     threads = [threading.Thread(target=guard, args=(name, loop), name=name, daemon=True)
                for name, loop in loops.items()]
