@@ -202,7 +202,8 @@ class Agent:
         """Run every assigned check now and send the results (``--once``: from cron, or to try
         a new agent by hand). Returns how many results are still buffered."""
         async with outbound.check_session(limit=4) as api, outbound.check_session(
-                limit=self.concurrency, local_addr=self.source_address) as checks:
+                limit=self.concurrency, local_addr=self.source_address,
+                resolver=engine.GuardedResolver(lambda: self.allow_private)) as checks:
             await self.fetch_assignments(api)
             self.next_run = dict.fromkeys(self.checks, 0.0)
             await self.run_due(checks)
@@ -211,7 +212,8 @@ class Agent:
 
     async def run(self, stop: asyncio.Event, alive_file: str | None = None) -> None:
         async with outbound.check_session(limit=4) as api, outbound.check_session(
-                limit=self.concurrency, local_addr=self.source_address) as checks:
+                limit=self.concurrency, local_addr=self.source_address,
+                resolver=engine.GuardedResolver(lambda: self.allow_private)) as checks:
             while not stop.is_set():
                 await self.step(api, checks)
                 if alive_file:

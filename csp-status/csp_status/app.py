@@ -24,4 +24,12 @@ def create_app(config: dict | None = None):
     app.register_blueprint(agents_bp)
     app.security_schemes = {**app.security_schemes,
                             "AgentToken": {"type": "http", "scheme": "bearer", "description": "an agent's token"}}
+
+    from polystatus import fastpath
+
+    from .heartbeats import fastpath as heartbeats_fast
+
+    fast = fastpath.install(app)
+    if fast is not None:
+        heartbeats_fast.install(fast, app)
     return app

@@ -1,6 +1,9 @@
 """Where csp-status may send requests: not to private, loopback or link-local addresses unless
 an admin allows it (CSP_ALLOW_PRIVATE_TARGETS=1). Checked on the resolved addresses, and again
-on every redirect hop, so neither DNS nor a redirect can smuggle a request inside."""
+on every redirect hop, so neither DNS nor a redirect can smuggle a request inside. Checks go
+further: their HTTP client resolves names through a resolver that applies the rule to the very
+addresses it connects to, and tcp checks connect to the address they checked (no DNS rebinding
+between the check and the connection)."""
 from __future__ import annotations
 
 import ipaddress
@@ -11,9 +14,30 @@ from polystatus.errors import Invalid
 
 
 def is_private(address: str) -> bool:
+    """Anything not on the public internet: private, loopback, link-local, shared address space
+    (100.64.0.0/10, where some clouds put their metadata service), reserved, multicast, and the
+    same behind an IPv4-mapped IPv6 address."""
     ip = ipaddress.ip_address(address)
-    return (ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast or ip.is_reserved
-            or ip.is_unspecified)
+    if ip.version == 6 and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return not ip.is_global or ip.is_multicast
+
+
+def refuse_private(address: str, allow_private, host: str | None = None) -> None:
+    """Raise Invalid when ``address`` is private and not allowed (True, False or CIDR ranges)."""
+    if allow_private is True or not is_private(address):
+        return
+    if any(ipaddress.ip_address(address) in ipaddress.ip_network(net, strict=False) for net in (allow_private or [])):
+        return
+    shown = host or address
+    raise Invalid(f"{shown} resolves to a private or loopback address ({address}); "
+                  "set CSP_ALLOW_PRIVATE_TARGETS=1 to allow it.", code="private_target",
+                  details={"url": ["Private or loopback target."]})
+
+
+def host_url(host: str, port: int) -> str:
+    """An http URL for a bare host, IPv6 literals in brackets."""
+    return f"http://[{host}]:{port}/" if ":" in host and not host.startswith("[") else f"http://{host}:{port}/"
 
 
 def check_url(url: str, allow_private, *, resolve: bool = True) -> None:
@@ -24,19 +48,17 @@ def check_url(url: str, allow_private, *, resolve: bool = True) -> None:
         raise Invalid("The URL must be http(s)://host/...", details={"url": ["Not an http(s) URL."]})
     if allow_private is True:
         return
-    allowed = [ipaddress.ip_network(net, strict=False) for net in (allow_private or [])]
     host = parsed.hostname
     try:
         addresses = [host] if _is_ip(host) else (
             [info[4][0] for info in socket.getaddrinfo(host, parsed.port or 443, proto=socket.IPPROTO_TCP)]
             if resolve else [])
     except socket.gaierror:
-        return  # unresolvable now: the fetch will fail, and be checked again then
+        # Unresolvable now: the request resolves it again, through the guarded resolver of
+        # checks.engine, which applies this same rule to the address it connects to.
+        return
     for address in addresses:
-        if is_private(address) and not any(ipaddress.ip_address(address) in net for net in allowed):
-            raise Invalid(f"{host} resolves to a private or loopback address ({address}); "
-                          "set CSP_ALLOW_PRIVATE_TARGETS=1 to allow it.", code="private_target",
-                          details={"url": ["Private or loopback target."]})
+        refuse_private(address, allow_private, host)
 
 
 def _is_ip(host: str) -> bool:

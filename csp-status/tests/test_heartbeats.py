@@ -167,3 +167,28 @@ def test_one_address_cannot_register_apps_without_limit(app, client):
     assert client.post("/api/apps/", json={"app_id": 2, "message": "OK"}).status_code == 200
     other = client.post("/api/apps/", json={"app_id": 5, "message": "OK"}, environ_base={"REMOTE_ADDR": "192.0.2.7"})
     assert other.status_code == 200
+
+
+def test_pings_get_the_same_answers_on_the_fast_transport_as_through_flask(base_config, clock, as_, redis_url):
+    from csp_status.app import create_app
+    from polystatus.testing import through_both_transports
+
+    def make_app(extra):
+        return create_app({**base_config, "CLOCK": clock, "PINGS_PER_MINUTE": 9, **extra})
+
+    def scenario(client):
+        heartbeat_id = make(client, as_, name="nightly", timeout=3600, grace=60)["id"]
+        answers = [client.get(f"/ping/{heartbeat_id}"), client.get(f"/ping/{heartbeat_id}/start?rid=r1"),
+                   client.post(f"/ping/{heartbeat_id}/0?rid=r1", data=b"backup done"),
+                   client.get(f"/ping/{heartbeat_id}/1"), client.get(f"/ping/{heartbeat_id}/bogus"),
+                   client.get("/ping/00000000-0000-4000-8000-000000000000"), client.get("/ping/not-a-uuid"),
+                   client.get(f"/ping/{heartbeat_id}/fail"), client.get(f"/heartbeats/{heartbeat_id}", headers=as_("bob"))]
+        answers += [client.get(f"/ping/{heartbeat_id}") for _ in range(5)]  # over the limit of 9
+        return answers
+
+    fast, flask, fast_answers = through_both_transports(make_app, scenario, redis_url)
+    # The heartbeat's own page carries times and ids that differ between runs: compare its state.
+    fast[8], flask[8] = fast[8][1]["state"], flask[8][1]["state"]
+    assert fast == flask
+    assert [a[0] for a in fast[:8]] == [200, 200, 200, 200, 422, 404, 404, 200] and fast[8] == "down"
+    assert fast[-1][0] == 429 and fast_answers == 13

@@ -50,6 +50,28 @@ def _protected_operations(app) -> set[tuple[str, str]]:
     return found
 
 
+class ChunkedBodyLimit:
+    """A chunked body (no Content-Length) is read here, up to the limit plus one byte, and given
+    a Content-Length, so that one over MAX_CONTENT_LENGTH is refused with 413 like any other:
+    werkzeug alone stops reading a chunked stream at the limit and hands the cut body on."""
+
+    def __init__(self, wsgi_app, limit: int | None):
+        self.wsgi_app = wsgi_app
+        self.limit = limit
+
+    def __call__(self, environ, start_response):
+        if self.limit and not environ.get("CONTENT_LENGTH") and \
+                "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
+            import io
+
+            data = environ["wsgi.input"].read(self.limit + 1)
+            environ["wsgi.input"] = io.BytesIO(data)
+            environ["CONTENT_LENGTH"] = str(len(data))
+            environ.pop("HTTP_TRANSFER_ENCODING", None)
+            environ["wsgi.input_terminated"] = False
+        return self.wsgi_app(environ, start_response)
+
+
 def _docs_assets_dir() -> str:
     import swagger_ui_bundle
 
@@ -96,6 +118,7 @@ def create_service_app(import_name: str, *, service: str, title: str, descriptio
     def docs_assets(filename):
         return send_from_directory(assets, filename, max_age=86400)
 
+    app.wsgi_app = ChunkedBodyLimit(app.wsgi_app, app.config.get("MAX_CONTENT_LENGTH"))
     app.before_request(auth.check_route_roles)
 
     @app.before_request
@@ -118,6 +141,10 @@ def create_service_app(import_name: str, *, service: str, title: str, descriptio
         if not request.is_json:
             raise errors.ServiceError("The body must be JSON (Content-Type: application/json).",
                                       code="unsupported_media_type").with_status(415)
+        try:
+            request.get_json()  # parsed once here (Flask keeps it), so a too-deep body is a 400
+        except RecursionError:
+            raise errors.BadRequest("The JSON body is nested too deeply.", code="json_too_deep") from None
         return None
 
     @app.spec_processor

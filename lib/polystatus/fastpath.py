@@ -61,6 +61,8 @@ class FastRequest:
     def body(self) -> bytes | None:
         """The raw body, or None when it is too big for a fast answer."""
         if self._body is None:
+            if not self.environ.get("CONTENT_LENGTH") and self.environ.get("HTTP_TRANSFER_ENCODING"):
+                return None  # chunked: Flask's side reads it, within the size limit
             try:
                 length = int(self.environ.get("CONTENT_LENGTH") or 0)
             except ValueError:
@@ -79,7 +81,7 @@ class FastRequest:
             return None
         try:
             return json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             return None
 
     def rewind(self) -> None:

@@ -55,18 +55,19 @@ def async_client(*, timeout: float = 5.0, retries: int = 1, follow_redirects: bo
     )
 
 
-def check_session(*, limit: int, local_addr: str | None = None):
+def check_session(*, limit: int, local_addr: str | None = None, resolver=None):
     """An aiohttp session for the checks engine, the one place where thousands of requests a
     second go out: measured at about 8x httpx's rate per core on a keep-alive target
     (bench/checks_engine.py), because httpcore re-examines its whole pool for every request.
     Same User-Agent and TLS context as everything else; no redirects followed, no cookies kept.
     Imported here so only the service that runs checks needs aiohttp installed.
-    ``local_addr``: the source address, for an agent on a host with several uplinks."""
+    ``local_addr``: the source address, for an agent on a host with several uplinks;
+    ``resolver``: an aiohttp resolver (csp-status passes one that refuses private answers)."""
     import aiohttp
 
     return aiohttp.ClientSession(
         connector=aiohttp.TCPConnector(limit=limit, ssl=_tls(), ttl_dns_cache=60,
-                                       local_addr=(local_addr, 0) if local_addr else None),
+                                       local_addr=(local_addr, 0) if local_addr else None, resolver=resolver),
         headers={"User-Agent": USER_AGENT}, cookie_jar=aiohttp.DummyCookieJar(),
         auto_decompress=True,
     )

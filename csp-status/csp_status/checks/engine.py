@@ -13,6 +13,7 @@ import time
 from datetime import UTC, datetime
 
 import aiohttp
+from aiohttp.abc import AbstractResolver
 from polystatus import outbound
 
 from .. import targets
@@ -31,8 +32,29 @@ async def _cert_hours(host: str, port: int, timeout: float) -> float | None:
         return None
 
 
+class GuardedResolver(AbstractResolver):
+    """DNS for the checks' HTTP client, refusing private answers: the address checked is the
+    address connected to (a name that answers public, then loopback, reaches nothing).
+    ``allow()`` gives the rule now (an agent learns it from the server after start)."""
+
+    def __init__(self, allow):
+        self.inner = aiohttp.ThreadedResolver()
+        self.allow = allow
+
+    async def resolve(self, host: str, port: int = 0, family: int = socket.AF_INET):
+        answers = await self.inner.resolve(host, port, family)
+        for answer in answers:
+            targets.refuse_private(answer["host"], self.allow(), host)
+        return answers
+
+    async def close(self) -> None:
+        await self.inner.close()
+
+
 async def run_http(check: dict, session: aiohttp.ClientSession, now: datetime, allow_private: bool) -> dict:
-    targets.check_url(check["url"], allow_private)
+    # IP literals are checked here (the client does not resolve them); names, by the session's
+    # GuardedResolver at connection time.
+    targets.check_url(check["url"], allow_private, resolve=False)
     headers = dict(check.get("headers") or {})
     if check.get("bearer_token"):
         headers["Authorization"] = f"Bearer {check['bearer_token']}"
@@ -73,11 +95,17 @@ async def run_http(check: dict, session: aiohttp.ClientSession, now: datetime, a
 
 
 async def run_tcp(check: dict, allow_private: bool) -> dict:
-    host, port = check["host"], int(check["port"])
-    targets.check_url(f"http://{host}:{port}/", allow_private)
+    host, port = check["host"].strip("[]"), int(check["port"])
+    targets.check_url(targets.host_url(host, port), allow_private, resolve=False)
     started = time.perf_counter()
     try:
-        _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), check.get("timeout", 10))
+        # Resolve once, check those addresses, connect to the one checked.
+        infos = await asyncio.wait_for(asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM),
+                                       check.get("timeout", 10))
+        address = infos[0][4][0]
+        for info in infos:
+            targets.refuse_private(info[4][0], allow_private, host)
+        _, writer = await asyncio.wait_for(asyncio.open_connection(address, port), check.get("timeout", 10))
         writer.close()
         return {"ok": True, "reason": f"connected to {host}:{port}",
                 "response_time_ms": round((time.perf_counter() - started) * 1000, 1)}
@@ -124,7 +152,8 @@ class Engine:
 
     async def run_batch(self, checks: list[dict], now: datetime | None = None) -> list[dict]:
         semaphore = asyncio.Semaphore(self.concurrency)
-        async with outbound.check_session(limit=self.concurrency) as session:
+        async with outbound.check_session(limit=self.concurrency,
+                                          resolver=GuardedResolver(lambda: self.allow_private)) as session:
             async def guarded(check):
                 async with semaphore:
                     return await run_one(check, session, allow_private=self.allow_private, now=now)

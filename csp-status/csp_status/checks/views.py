@@ -42,7 +42,7 @@ def validate(data: dict) -> None:
     if kind == "tcp" and not (data.get("host") and data.get("port")):
         raise Invalid("A tcp check needs host and port.", details={"host": ["Required."], "port": ["Required."]})
     if kind == "tcp":
-        targets.check_url(f"http://{data['host']}:{data['port']}/", allow_private)
+        targets.check_url(targets.host_url(data["host"], data["port"]), allow_private)
     if kind == "dns" and not data.get("host"):
         raise Invalid("A dns check needs host.", details={"host": ["Required."]})
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 
 import redis
-from polystatus import events
+from polystatus import events, ratelimits
 from polystatus.clock import isoformat
+from polystatus.errors import NotFound
 
 from . import service, storage
 
@@ -76,6 +78,26 @@ def ping(r: redis.Redis, heartbeat: dict, kind: str, now: datetime, *, exit_stat
         return state
 
     return _transition(r, heartbeat, now, change, ping=record)
+
+
+UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+def take_ping(r: redis.Redis, config: dict, heartbeat_id: str, suffix: str | None, *, method: str,
+              remote_addr: str | None, forwarded_for: str | None, read_body, rid: str | None) -> None:
+    """One healthchecks.io-style ping; raises the error to answer. Both transports (the Flask
+    routes and the fast path) call this. ``read_body()`` gives the raw body, read only for POST."""
+    if not UUID.match(heartbeat_id):
+        raise NotFound("No such heartbeat.")
+    heartbeat = storage.get(r, heartbeat_id)
+    if heartbeat is None:
+        raise NotFound("No such heartbeat.")
+    kind, exit_status = service.kind_of_ping(suffix)
+    address = ratelimits.client_address(remote_addr, forwarded_for, config["TRUSTED_PROXIES"])
+    ratelimits.enforce(r, f"ping:{heartbeat_id}", config["PINGS_PER_MINUTE"], 60, what="pings")
+    body = read_body()[:10_000].decode("utf-8", errors="replace") if method == "POST" else ""
+    if kind != "log":
+        ping(r, heartbeat, kind, config["CLOCK"].now(), exit_status=exit_status, rid=rid, body=body, source=address)
 
 
 def sweep(r: redis.Redis, now: datetime) -> list[str]:

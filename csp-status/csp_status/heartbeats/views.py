@@ -116,19 +116,9 @@ def delete_heartbeat(heartbeat_id):
 
 
 def _ping(heartbeat_id: str, suffix: str | None):
-    import re
-
-    if not re.match(UUID, heartbeat_id):
-        raise NotFound("No such heartbeat.")
-    heartbeat = load(heartbeat_id)
-    kind, exit_status = service.kind_of_ping(suffix)
-    address = ratelimits.client_address(request.remote_addr, request.headers.get("X-Forwarded-For"),
-                                        current_app.config["TRUSTED_PROXIES"])
-    ratelimits.enforce(get_redis(), f"ping:{heartbeat_id}", current_app.config["PINGS_PER_MINUTE"], 60, what="pings")
-    body = request.get_data(cache=False)[:10_000].decode("utf-8", errors="replace") if request.method == "POST" else ""
-    if kind != "log":
-        flows.ping(get_redis(), heartbeat, kind, current_app.config["CLOCK"].now(), exit_status=exit_status,
-                   rid=request.args.get("rid"), body=body, source=address)
+    flows.take_ping(get_redis(), current_app.config, heartbeat_id, suffix, method=request.method,
+                    remote_addr=request.remote_addr, forwarded_for=request.headers.get("X-Forwarded-For"),
+                    read_body=lambda: request.get_data(cache=False), rid=request.args.get("rid"))
     return Response("OK", content_type="text/plain")
 
 

@@ -38,7 +38,7 @@ def read_context(raw: bytes, key: str | None) -> tuple[dict | None, Answer | Non
         return {}, None
     try:
         body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return None, error(400, "PARSE_ERROR", "The body is not valid JSON.", key)
     context = body.get("context", {}) if isinstance(body, dict) else None
     if not isinstance(context, dict):
