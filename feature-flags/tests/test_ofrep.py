@@ -77,8 +77,13 @@ def test_a_request_without_context_is_fine(client, flag, body):
 
 
 def test_single_evaluations_get_the_same_answers_on_the_fast_transport_as_through_flask(base_config, as_, redis_url):
+    from datetime import UTC, datetime
+
+    from polystatus.clock import FrozenClock
+
+    clock = FrozenClock(datetime(2026, 3, 2, 12, 0, 30, tzinfo=UTC))  # rate-limit windows follow the app's clock
     def make_app(extra):
-        return create_app({**base_config, "FLAG_CACHE_S": 0, "OFREP_RATE_LIMIT": 12,
+        return create_app({**base_config, "FLAG_CACHE_S": 0, "OFREP_RATE_LIMIT": 12, "CLOCK": clock,
                            "FLAGS_API_KEYS": {"server-key": "server", "browser-key": "client"}, **extra})
 
     def scenario(client):

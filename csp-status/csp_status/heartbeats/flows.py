@@ -94,10 +94,11 @@ def take_ping(r: redis.Redis, config: dict, heartbeat_id: str, suffix: str | Non
         raise NotFound("No such heartbeat.")
     kind, exit_status = service.kind_of_ping(suffix)
     address = ratelimits.client_address(remote_addr, forwarded_for, config["TRUSTED_PROXIES"])
-    ratelimits.enforce(r, f"ping:{heartbeat_id}", config["PINGS_PER_MINUTE"], 60, what="pings")
+    now = config["CLOCK"].now()
+    ratelimits.enforce(r, f"ping:{heartbeat_id}", config["PINGS_PER_MINUTE"], 60, what="pings", now=now.timestamp())
     body = read_body()[:10_000].decode("utf-8", errors="replace") if method == "POST" else ""
     if kind != "log":
-        ping(r, heartbeat, kind, config["CLOCK"].now(), exit_status=exit_status, rid=rid, body=body, source=address)
+        ping(r, heartbeat, kind, now, exit_status=exit_status, rid=rid, body=body, source=address)
 
 
 def sweep(r: redis.Redis, now: datetime) -> list[str]:

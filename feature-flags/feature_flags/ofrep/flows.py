@@ -54,7 +54,7 @@ def prelude(r, config: dict, limiter, key: str | None, *, api_key: str | None, a
         return None, None, failed
     address = ratelimits.client_address(remote_addr, forwarded_for, ["127.0.0.1"])
     # SDKs evaluate on every page view: the limit is reserved in chunks, not a round trip each.
-    allowed, retry = limiter.hit(r, f"ofrep:{address}", config["OFREP_RATE_LIMIT"], 60)
+    allowed, retry = limiter.hit(r, f"ofrep:{address}", config["OFREP_RATE_LIMIT"], 60, now=config["CLOCK"].now().timestamp())
     if not allowed:
         return None, None, error(429, "GENERAL", "Too many evaluations.", key, {"Retry-After": str(retry)})
     context, failed = read_context(raw, key)

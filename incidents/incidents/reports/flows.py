@@ -21,8 +21,9 @@ def take(r: redis.Redis, config: dict, component_id: str, problem_type: str, rem
     # The client is its address; X-Forwarded-For only counts from the trusted proxy (the
     # frontend), so nobody multiplies their reports by forging headers.
     client = ratelimits.client_address(remote_addr, forwarded_for, config["TRUSTED_PROXIES"])
-    limit_key, retry_after = ratelimits.window_key(f"reports:{client}", 60)
-    outcome = storage.record(r, component_id, problem_type, client, config["CLOCK"].now().timestamp(),
+    now = config["CLOCK"].now().timestamp()
+    limit_key, retry_after = ratelimits.window_key(f"reports:{client}", 60, now)
+    outcome = storage.record(r, component_id, problem_type, client, now,
                              limit_key=limit_key, limit=config["REPORTS_PER_ADDRESS_PER_MINUTE"], window_s=60)
     if outcome == storage.NO_COMPONENT:
         raise NotFound("No such component.")
