@@ -83,6 +83,16 @@ def _networks(trusted: tuple[str, ...]) -> list:
     return [ipaddress.ip_network(item, strict=False) for item in trusted]
 
 
+@functools.lru_cache(maxsize=256)
+def _is_trusted(address: str, trusted: tuple[str, ...]) -> bool:
+    # Cached: the address asking is nearly always the same proxy or two.
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in _networks(trusted))
+
+
 def client_address(remote_addr: str | None, forwarded_for: str | None, trusted: list[str]) -> str:
     """The caller's address: X-Forwarded-For is believed only from a trusted proxy.
 
@@ -90,22 +100,16 @@ def client_address(remote_addr: str | None, forwarded_for: str | None, trusted: 
     sending a forged header through the proxy.
     """
     remote = remote_addr or "0.0.0.0"
-    networks = _networks(tuple(trusted))
-
-    def is_trusted(address: str) -> bool:
-        try:
-            ip = ipaddress.ip_address(address)
-        except ValueError:
-            return False
-        return any(ip in network for network in networks)
-
-    if not forwarded_for or not is_trusted(remote):
+    trusted = tuple(trusted)
+    if not forwarded_for or not _is_trusted(remote, trusted):
         return remote
+    networks = _networks(trusted)
     hops = [hop.strip() for hop in forwarded_for.split(",") if hop.strip()]
     for hop in reversed(hops):
-        if not is_trusted(hop):
-            try:
-                return str(ipaddress.ip_address(hop))
-            except ValueError:
-                return remote
+        try:
+            ip = ipaddress.ip_address(hop)
+        except ValueError:
+            return remote
+        if not any(ip in network for network in networks):
+            return str(ip)
     return hops[0] if hops else remote
