@@ -6,6 +6,8 @@ settings (a throw-away Redis URL, a frozen clock).
 """
 from __future__ import annotations
 
+import io
+
 from apiflask import APIFlask
 from flask import send_from_directory
 from flask_cors import CORS
@@ -31,6 +33,7 @@ ERROR_SCHEMA = {
     },
 }
 
+SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
 # The API answers JSON only; the docs page needs its own (local) scripts and styles.
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
 DOCS_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
@@ -62,8 +65,6 @@ class ChunkedBodyLimit:
     def __call__(self, environ, start_response):
         if self.limit and not environ.get("CONTENT_LENGTH") and \
                 "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
-            import io
-
             data = environ["wsgi.input"].read(self.limit + 1)
             environ["wsgi.input"] = io.BytesIO(data)
             environ["CONTENT_LENGTH"] = str(len(data))
@@ -180,8 +181,8 @@ def create_service_app(import_name: str, *, service: str, title: str, descriptio
 
     @app.after_request
     def _security_headers(response):
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
         if not app.config.get("SERVES_PAGES"):
             from flask import request
 

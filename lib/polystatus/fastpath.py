@@ -20,13 +20,12 @@ import io
 import json
 import logging
 import time
-import uuid
 from collections.abc import Callable
 from http import HTTPStatus
 
 from .errors import ServiceError
 from .errors import body as error_body
-from .logs import _SAFE_ID
+from .logs import request_id_from
 
 log = logging.getLogger("polystatus.fastpath")
 Answer = tuple[int, list[tuple[str, str]], bytes]
@@ -40,8 +39,7 @@ class FastRequest:
     def __init__(self, environ: dict):
         self.environ = environ
         self._body: bytes | None = None
-        incoming = environ.get("HTTP_X_REQUEST_ID", "")
-        self.request_id = incoming if incoming and _SAFE_ID.match(incoming) else uuid.uuid4().hex
+        self.request_id = request_id_from(environ.get("HTTP_X_REQUEST_ID"))
 
     @property
     def path(self) -> str:
@@ -116,7 +114,6 @@ class FastPaths:
         self.headers = headers
         self.exact: dict[tuple[str, str], tuple[str, Handler]] = {}
         self.prefixes: list[tuple[str, str, str, Handler]] = []
-        self._children: dict[tuple, tuple] = {}
         self.answered = 0  # fast answers given (tests use it to know which transport answered)
 
     def add(self, method: str, path: str, handler: Handler, *, label: str | None = None, prefix: bool = False) -> None:
@@ -133,16 +130,6 @@ class FastPaths:
                 if method == want and path.startswith(prefix):
                     return label, handler
         return found
-
-    def _observe(self, method: str, label: str, status: int, elapsed: float) -> None:
-        key = (method, label, status)
-        children = self._children.get(key)
-        if children is None:  # labels() takes a lock and builds a tuple: once per route/status
-            children = self._children[key] = (
-                self.metrics.latency.labels(self.service, method, label),
-                self.metrics.requests.labels(self.service, method, label, str(status)))
-        children[0].observe(elapsed)
-        children[1].inc()
 
     def __call__(self, environ, start_response):
         method = environ["REQUEST_METHOD"]
@@ -164,7 +151,7 @@ class FastPaths:
         self.answered += 1
         headers = [*headers, *self.headers, ("X-Request-ID", request.request_id), ("Content-Length", str(len(body)))]
         elapsed = time.perf_counter() - started
-        self._observe(method, label, status, elapsed)
+        self.metrics.observe(method, label, status, elapsed)
         if self.access_log and self.access.isEnabledFor(logging.INFO):
             self.access.info("%s %s %s", method, environ.get("PATH_INFO", ""), status,
                              extra={"fields": {"status": status, "ms": round(elapsed * 1000, 2), "fast": True}})
@@ -177,9 +164,9 @@ def install(app, *, extra_headers: dict | None = None) -> FastPaths | None:
     so the service can add its routes, or None when it is off."""
     if not app.config.get("FASTPATHS", True):
         return None
-    from .app_factory import API_CSP
+    from .app_factory import API_CSP, SECURITY_HEADERS
 
-    headers = [("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "no-referrer")]
+    headers = list(SECURITY_HEADERS.items())
     if not app.config.get("SERVES_PAGES"):
         headers.append(("Content-Security-Policy", API_CSP))
     headers += list((extra_headers or {}).items())

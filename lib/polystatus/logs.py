@@ -69,6 +69,11 @@ def configure(service: str, level: str = "INFO", fmt: str = "json") -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
+def request_id_from(incoming: str | None) -> str:
+    """The caller's X-Request-ID when it is safe to log and echo, else a new one."""
+    return incoming if incoming and _SAFE_ID.match(incoming) else uuid.uuid4().hex
+
+
 def current_request_id() -> str | None:
     return g.get("request_id") if has_request_context() else None
 
@@ -78,8 +83,7 @@ def init_app(app: Flask, service: str) -> None:
 
     @app.before_request
     def _assign_request_id():
-        incoming = request.headers.get("X-Request-ID", "")
-        g.request_id = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
+        g.request_id = request_id_from(request.headers.get("X-Request-ID", ""))
         g.started_at = time.perf_counter()
 
     @app.after_request

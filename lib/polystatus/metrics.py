@@ -25,6 +25,19 @@ class Metrics:
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
         )
         self.service = service
+        self._children: dict[tuple, tuple] = {}
+
+    def observe(self, method: str, route: str, status: int, elapsed_s: float | None) -> None:
+        """Count one answered request; the labelled children are looked up once per
+        route/status (labels() takes a lock and builds a tuple on every call)."""
+        key = (method, route, status)
+        children = self._children.get(key)
+        if children is None:
+            children = self._children[key] = (self.latency.labels(self.service, method, route),
+                                              self.requests.labels(self.service, method, route, str(status)))
+        if elapsed_s is not None:  # None: the request failed before its timer started
+            children[0].observe(elapsed_s)
+        children[1].inc()
 
     def counter(self, name: str, documentation: str, labels: list[str] | None = None) -> Counter:
         return Counter(name, documentation, labels or [], registry=self.registry)
@@ -42,9 +55,8 @@ def init_app(app: Flask, service: str) -> Metrics:
     def _observe(response):
         rule = request.url_rule.rule if request.url_rule is not None else "<unmatched>"
         started = g.get("metrics_started")
-        if started is not None:
-            metrics.latency.labels(service, request.method, rule).observe(time.perf_counter() - started)
-        metrics.requests.labels(service, request.method, rule, str(response.status_code)).inc()
+        metrics.observe(request.method, rule, response.status_code,
+                        None if started is None else time.perf_counter() - started)
         return response
 
     @app.get("/metrics")
