@@ -160,14 +160,8 @@ class Agent:
         checks = self.due()
         if not checks:
             return 0
-        semaphore = asyncio.Semaphore(self.concurrency)
-        started = datetime.now(UTC)
-
-        async def guarded(check):
-            async with semaphore:
-                return await engine.run_one(check, session, allow_private=self.allow_private, now=started)
-
-        results = await asyncio.gather(*(guarded(c) for c in checks))
+        results = await engine.run_many(checks, session, concurrency=self.concurrency,
+                                        allow_private=self.allow_private, now=datetime.now(UTC))
         for check, result in zip(checks, results, strict=True):
             self.keep(check, result)
         return len(checks)
@@ -198,12 +192,17 @@ class Agent:
                 log.error("%s; %d results buffered, trying again in 60 s", exc, len(self.buffer))
         await self.run_due(checks_session)
 
+    def sessions(self):
+        """One session to the server, one for the checks (the server's private-target rule, as
+        last fetched, applies to every address the checks resolve)."""
+        return (outbound.check_session(limit=4),
+                engine.session(self.concurrency, lambda: self.allow_private, self.source_address))
+
     async def once(self) -> int:
         """Run every assigned check now and send the results (``--once``: from cron, or to try
         a new agent by hand). Returns how many results are still buffered."""
-        async with outbound.check_session(limit=4) as api, outbound.check_session(
-                limit=self.concurrency, local_addr=self.source_address,
-                resolver=engine.GuardedResolver(lambda: self.allow_private)) as checks:
+        api_session, checks_session = self.sessions()
+        async with api_session as api, checks_session as checks:
             await self.fetch_assignments(api)
             self.next_run = dict.fromkeys(self.checks, 0.0)
             await self.run_due(checks)
@@ -211,9 +210,8 @@ class Agent:
         return len(self.buffer)
 
     async def run(self, stop: asyncio.Event, alive_file: str | None = None) -> None:
-        async with outbound.check_session(limit=4) as api, outbound.check_session(
-                limit=self.concurrency, local_addr=self.source_address,
-                resolver=engine.GuardedResolver(lambda: self.allow_private)) as checks:
+        api_session, checks_session = self.sessions()
+        async with api_session as api, checks_session as checks:
             while not stop.is_set():
                 await self.step(api, checks)
                 if alive_file:

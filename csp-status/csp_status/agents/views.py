@@ -135,14 +135,13 @@ def post_results(json_data):
             continue
         result = {k: item.get(k) for k in ("ok", "reason", "status", "response_time_ms", "lag_s")}
         result["at"] = isoformat(item["at"])
-        before = check_storage.state(r, check_id).get("regions", {}).get(agent["region"], {}).get("at")
         outcome = check_flows.record(r, check, result, item["at"], region=agent["region"],
                                      dedup_key=service.dedup_key(agent["id"], item["id"]),
                                      history_only=verdict == "stale")
         if outcome is None:
             counts["duplicates"] += 1
-        elif verdict == "fresh" and (before is None or before <= item["at"].timestamp()):
-            counts["recorded"] += 1
+        elif outcome.get("regions", {}).get(agent["region"], {}).get("at") == item["at"].timestamp():
+            counts["recorded"] += 1  # the state now carries this result: it moved the check
         else:
             counts["history"] += 1
     contact(agent, buffered=json_data.get("buffered", 0), last_batch=len(json_data["results"]))

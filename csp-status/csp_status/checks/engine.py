@@ -143,6 +143,24 @@ async def run_one(check: dict, session: aiohttp.ClientSession, *, allow_private:
     return result
 
 
+def session(concurrency: int, allow, local_addr: str | None = None):
+    """The checks' HTTP session: keep-alive, at most ``concurrency`` connections, DNS through
+    the GuardedResolver (``allow()`` gives the private-target rule)."""
+    return outbound.check_session(limit=concurrency, local_addr=local_addr, resolver=GuardedResolver(allow))
+
+
+async def run_many(checks: list[dict], session: aiohttp.ClientSession, *, concurrency: int, allow_private,
+                   now: datetime | None = None) -> list[dict]:
+    """Run checks with at most ``concurrency`` in flight; results in the same order."""
+    semaphore = asyncio.Semaphore(concurrency)
+
+    async def guarded(check):
+        async with semaphore:
+            return await run_one(check, session, allow_private=allow_private, now=now)
+
+    return await asyncio.gather(*(guarded(c) for c in checks))
+
+
 class Engine:
     """Runs batches of checks with at most `concurrency` in flight."""
 
@@ -151,22 +169,8 @@ class Engine:
         self.allow_private = allow_private
 
     async def run_batch(self, checks: list[dict], now: datetime | None = None) -> list[dict]:
-        semaphore = asyncio.Semaphore(self.concurrency)
-        async with outbound.check_session(limit=self.concurrency,
-                                          resolver=GuardedResolver(lambda: self.allow_private)) as session:
-            async def guarded(check):
-                async with semaphore:
-                    return await run_one(check, session, allow_private=self.allow_private, now=now)
-
-            return await asyncio.gather(*(guarded(c) for c in checks))
+        async with session(self.concurrency, lambda: self.allow_private) as http:
+            return await run_many(checks, http, concurrency=self.concurrency, allow_private=self.allow_private, now=now)
 
     def run(self, checks: list[dict], now: datetime | None = None) -> list[dict]:
         return asyncio.run(self.run_batch(checks, now))
-
-
-def resolve_ok(host: str) -> bool:
-    try:
-        socket.gethostbyname(host)
-        return True
-    except OSError:
-        return False

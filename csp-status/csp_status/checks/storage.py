@@ -62,11 +62,6 @@ end
 return claimed"""
 
 
-def claim(r: redis.Redis, check_id: str, expected_at: float, next_at: float) -> bool:
-    """Move a due check to its next run time; True for exactly one of several schedulers."""
-    return bool(claim_many(r, [(check_id, expected_at, next_at)]))
-
-
 def claim_many(r: redis.Redis, entries: list[tuple[str, float, float]]) -> set[str]:
     """Claim several due checks in one round trip: (id, due at, next run) -> the ids won.
 

@@ -17,7 +17,6 @@ from . import flows, schemas, service, storage
 
 bp = APIBlueprint("heartbeats", __name__, tag="Heartbeats")
 OK_TEXT = {200: {"description": "OK", "content": {"text/plain": {"schema": {"type": "string"}}}}}
-UUID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 
 
 def load(heartbeat_id: str) -> dict:
