@@ -37,10 +37,18 @@ class PageCache:
         with self.guard:
             return self.locks.setdefault(key, threading.Lock())
 
-    def refreshing(self, key: str) -> bool:
-        """Whether a thread of this process is refreshing ``key`` right now."""
+    def peek(self, key: str) -> tuple[Entry, float] | None:
+        """This process's copy of ``key`` with its age, if it may be served without producing
+        anything: fresh, or stale (within the stale window) while another thread refreshes it,
+        as ``entry`` would serve it. None: ask ``entry``."""
+        entry = self.local.get(key)
+        if entry is None:
+            return None
+        age = time.time() - entry.stored_at
+        if age < self.ttl:
+            return entry, age
         lock = self.locks.get(key)
-        return lock is not None and lock.locked()
+        return (entry, age) if age < self.stale and lock is not None and lock.locked() else None
 
     def _shared(self, key: str) -> Entry | None:
         try:

@@ -5,8 +5,6 @@ routes, which refresh the cache (once, under its lock) as always; during that re
 other requests get the copy in hand."""
 from __future__ import annotations
 
-import time
-
 from . import views
 
 STATUSPAGE = "/api/v2/"
@@ -16,14 +14,10 @@ def install(fast, app) -> None:
     cache, config = app.extensions["page_cache"], app.config
 
     def answer(request, key: str):
-        entry = cache.local.get(key)
-        if entry is None or "body" not in entry.rendered:
-            return None
-        age = time.time() - entry.stored_at
-        # Expired: Flask refreshes it. While one thread does, the others serve the copy they have
-        # (stale-while-revalidate, as PageCache.entry does), rather than queue behind Flask.
-        if age >= cache.ttl and not (age < cache.stale and cache.refreshing(key)):
-            return None
+        found = cache.peek(key)
+        if found is None or "body" not in found[0].rendered:
+            return None  # a miss or an expired copy: Flask refreshes it
+        entry, age = found
         rendered = entry.rendered
         headers = views.cache_headers(rendered["etag"], age, config["PAGE_CACHE_TTL"])
         if rendered["etag"] in (request.header("If-None-Match") or ""):
