@@ -13,7 +13,6 @@ import socket
 import sys
 import threading
 
-import redis
 from polystatus import events
 from polystatus.clock import SystemClock
 from polystatus.redis_store import connect
@@ -50,26 +49,19 @@ def make_loops(config: dict, clock=None, *, consumer_name: str | None = None):
         return loop
 
     def deliver(stop: threading.Event) -> None:
+        # A Redis outage ends this loop; polystatus.runner starts it again after a backoff, and
+        # this start-up step runs again then (harmless: it only releases locks nobody holds).
         owner = f"{name}-{os.getpid()}"
-        released, backoff = None, 0.5
+        # Locks left by a crashed worker of this host (its pid is gone, or is ours after a
+        # container restart): take its deliveries over now.
+        released = delivery_storage.release_locks(r, f"{name}-", lambda pid: pid == os.getpid()
+                                                  or not process_alive(pid))
+        if released:
+            log.info("took over %d deliveries claimed by a stopped worker", released)
         while not stop.is_set():
-            try:
-                if released is None:
-                    # Locks left by a crashed worker of this host (its pid is gone, or is ours
-                    # after a container restart): take its deliveries over now.
-                    released = delivery_storage.release_locks(r, f"{name}-", lambda pid: pid == os.getpid()
-                                                              or not process_alive(pid))
-                    if released:
-                        log.info("took over %d deliveries claimed by a stopped worker", released)
-                now = clock.now()
-                flows.repeat_alerts(r, config, now)
-                counts = flows.deliver_due(r, config, now, owner)
-                backoff = 0.5
-            except (redis.ConnectionError, redis.TimeoutError) as exc:
-                log.warning("redis unavailable (%s); deliveries resume in %.1f s", exc, backoff)
-                stop.wait(backoff)
-                backoff = min(backoff * 2, 10)
-                continue
+            now = clock.now()
+            flows.repeat_alerts(r, config, now)
+            counts = flows.deliver_due(r, config, now, owner)
             if not any(counts.values()):
                 stop.wait(1)
 

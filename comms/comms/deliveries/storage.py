@@ -35,10 +35,6 @@ def due(r: redis.Redis, now_ts: float, limit: int = 500) -> list[str]:
     return r.zrangebyscore("delivery-queue", "-inf", now_ts, start=0, num=limit)
 
 
-def claim(r: redis.Redis, delivery_id: str, owner: str, ttl_s: int = 120) -> bool:
-    return bool(r.set(f"delivery-lock:{delivery_id}", owner, nx=True, ex=ttl_s))
-
-
 def claim_due(r: redis.Redis, ids: list[str], owner: str, ttl_s: int, now_ts: float) -> list[dict]:
     """Lock many due deliveries in two round trips, and return those we hold that are still due.
 
