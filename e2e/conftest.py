@@ -27,16 +27,18 @@ def _all_free(offset: int) -> bool:
         with socket.socket() as sock:
             try:
                 sock.bind(("127.0.0.1", port + offset))
-            except OSError:
+            except (OSError, OverflowError):
                 return False
     return True
 
 
-def _pick_offset() -> int:
-    for offset in range(20000, 40000, 137):
+def pick_offset(offsets: range = range(20000, 40000, 137)) -> int:
+    """A port offset at which every port of a cluster is free (faults.py picks from its own
+    range, so both clusters can run at once)."""
+    for offset in offsets:
         if _all_free(offset):
             return offset
-    raise RuntimeError("no free port range for the end-to-end cluster")
+    raise RuntimeError("no free port range for an end-to-end cluster")
 
 
 class Cluster:
@@ -76,7 +78,7 @@ def cluster():
     var = tempfile.mkdtemp(prefix="polystatus-e2e-")
     ready_file = os.path.join(var, "ready.json")
     log_path = os.path.join(var, "cluster.log")
-    offset = _pick_offset()
+    offset = pick_offset()
     env = {**os.environ, "POLYSTATUS_VAR": var, "POLYSTATUS_ADMIN_EMAIL": ADMIN["email"],
            "POLYSTATUS_ADMIN_PASSWORD": ADMIN["password"], "LOG_FORMAT": "text"}
     for name in ("REDIS_URL", "SMTP_URL"):

@@ -20,7 +20,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,13 +27,13 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import conftest
 import httpx
 import redis
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VENV_PY = os.path.join(ROOT, ".venv", "bin", "python")
 PY = VENV_PY if os.path.exists(VENV_PY) else sys.executable
-BASE_PORTS = [5001, 5002, 5003, 5004, 5005, 8080, 6390, 2525, 5099]
 ADMIN = {"email": "faults-admin@example.com", "password": "correct horse battery staple 42"}
 DB = {"incidents": 1, "users": 2, "comms": 3, "csp-status": 4, "feature-flags": 5, "frontend": 6}
 PACKAGE = {"incidents": "incidents", "users": "users", "comms": "comms", "csp-status": "csp_status",
@@ -48,23 +47,10 @@ def _launcher():
     return module
 
 
-def _all_free(offset: int) -> bool:
-    for port in BASE_PORTS:
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port + offset))
-            except (OSError, OverflowError):
-                return False
-    return True
-
-
 def pick_offset() -> int:
     # Not the range conftest.py's cluster picks from (20000-40000), so both can run at once;
     # the highest port (8080 + offset) must stay below 65536.
-    for offset in range(41000, 57000, 157):
-        if _all_free(offset):
-            return offset
-    raise RuntimeError("no free port range for the fault-test cluster")
+    return conftest.pick_offset(range(41000, 57000, 157))
 
 
 def plan(var: str, offset: int) -> dict:
