@@ -1,6 +1,8 @@
+import threading
+
 import pytest
 from incidents.app import create_app
-from incidents.reports import flows, service
+from incidents.reports import flows, service, storage
 from polystatus.testing import through_both_transports
 
 
@@ -37,6 +39,38 @@ def test_the_trusted_proxy_passes_the_real_client_address(client, components):
         client.post("/reports", json={"component_id": "web", "problem_type": "website"},
                     headers={"X-Forwarded-For": f"198.51.100.{i}"}, environ_base={"REMOTE_ADDR": "127.0.0.1"})
     assert client.get("/components/web/reports").json["last_15_min"] == 5
+
+
+def test_a_crowd_reporting_at_once_is_counted_once_per_client(app, components, clock, r):
+    # 12 threads share the worker's report queue (one Redis round trip for several reports):
+    # each of the 60 clients reports twice; every answer must be its own.
+    answers, lock = [], threading.Lock()
+
+    def crowd(thread):
+        client = app.test_client()
+        for n in range(10):
+            address = f"203.0.113.{thread * 10 + n % 5}"
+            response = report(client, kind="website" if n % 2 else "login", address=address)
+            with lock:
+                answers.append((address, response.status_code, response.json["counted"]))
+
+    threads = [threading.Thread(target=crowd, args=(i,)) for i in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert len(answers) == 120 and {status for _, status, _ in answers} == {202}
+    counted = [address for address, _, was_counted in answers if was_counted]
+    assert sorted(counted) == sorted(set(counted)) and len(counted) == 60
+    bucket = service.bucket_of(clock.now().timestamp())
+    assert int(r.get(f"reports:web:{bucket}")) == 60
+    # a client's first report counts: addresses .x0, .x2, .x4 said login, .x1 and .x3 website
+    assert r.hgetall(f"report-types:web:{bucket}") == {"login": "36", "website": "24"}
+    # the bucket's keys are kept for the baseline's weeks, the dedup markers 15 minutes
+    assert storage.RETENTION_S - 5 < r.ttl(f"reports:web:{bucket}") <= storage.RETENTION_S
+    assert storage.RETENTION_S - 5 < r.ttl(f"report-types:web:{bucket}") <= storage.RETENTION_S
+    assert storage.DEDUP_S - 5 < r.ttl("report-seen:web:203.0.113.0") <= storage.DEDUP_S
+    assert int(r.get("reports-since:web")) == bucket
 
 
 def test_reports_are_rate_limited_per_address(app, client, components):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 
 import redis
+from polystatus.groupcommit import GroupCommit
 
 from . import service
 
@@ -33,11 +34,12 @@ local hits = redis.call('INCR', KEYS[2])
 if hits == 1 then redis.call('EXPIRE', KEYS[2], ARGV[2]) end
 if hits > tonumber(ARGV[1]) then return -1 end
 if not redis.call('SET', KEYS[3], '1', 'NX', 'EX', ARGV[3]) then return 0 end
-redis.call('INCR', KEYS[4])
-redis.call('EXPIRE', KEYS[4], ARGV[4])
-redis.call('HINCRBY', KEYS[5], ARGV[5], 1)
-redis.call('EXPIRE', KEYS[5], ARGV[4])
-redis.call('SET', KEYS[6], ARGV[6], 'NX')
+-- The bucket's keys get their retention when first written, not on every report.
+if redis.call('INCR', KEYS[4]) == 1 then
+  redis.call('EXPIRE', KEYS[4], ARGV[4])
+  redis.call('SET', KEYS[6], ARGV[6], 'NX')
+end
+if redis.call('HINCRBY', KEYS[5], ARGV[5], 1) == 1 then redis.call('EXPIRE', KEYS[5], ARGV[4]) end
 return 1
 """
 COUNTED, DUPLICATE, RATE_LIMITED, NO_COMPONENT, NOT_OFFERED = 1, 0, -1, -2, -3
@@ -52,14 +54,14 @@ def record(r: redis.Redis, component_id: str, problem_type: str, client: str, ts
             f"reports:{component_id}:{bucket}", f"report-types:{component_id}:{bucket}",
             f"reports-since:{component_id}"]
     args = [limit, window_s + 1, DEDUP_S, RETENTION_S, problem_type, bucket]
-    return int(_report_script(r)(keys=keys, args=args))
+    return int(_report_script(r)(keys, args))
 
 
 @functools.lru_cache(maxsize=8)
-def _report_script(r: redis.Redis):
-    # Runs by digest (EVALSHA), loaded once when Redis does not know it; built once per client
-    # rather than per report (hashing the script each time showed in the profile).
-    return r.register_script(_REPORT)
+def _report_script(r: redis.Redis) -> GroupCommit:
+    # Reports arriving together share round trips (polystatus.groupcommit); one per client, so
+    # every thread of a worker joins the same queue.
+    return GroupCommit(r, _REPORT)
 
 
 def add_history(r: redis.Redis, component_id: str, counts: dict[int, dict[str, int]]) -> None:

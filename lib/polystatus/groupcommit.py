@@ -1,0 +1,135 @@
+"""Group commit: one Lua script called by many threads, sent to Redis in shared round trips.
+
+Why: the hottest write (an "I have a problem" report during an outage) is one small script
+call per request, and on a busy server most of its cost is not the script but the round trip
+around it: the system calls on both sides of the socket, for every request. When several
+threads of a worker call the script at once, the first becomes the *leader*: it takes
+everything queued so far and sends it as one pipeline; the others wait for their own answer.
+Threads that arrive during that round trip queue up for the next one, led by the first of them.
+
+What it keeps: every caller still gets its own script's answer only after Redis has run it, so
+an accepted write is as durable as with a plain call, and a failed round trip raises in every
+caller of that batch (each caller decides, as before, what to answer). A batch is never held
+back to wait for more callers: when one thread is alone it pays one plain round trip plus a
+lock, so nothing gets slower when the server is quiet.
+
+The trade-off: a caller may wait for the batch ahead of its own, so under load latency moves
+from the CPU queue to this queue; throughput is what a crowd needs here
+(bench/report_ingestion.py).
+"""
+from __future__ import annotations
+
+import copy
+import hashlib
+import threading
+
+import redis
+from redis.exceptions import NoScriptError
+
+
+class _Call:
+    __slots__ = ("keys", "args", "result", "error", "settled", "lead", "done")
+
+    def __init__(self, keys: list, args: list):
+        self.keys, self.args = keys, args
+        self.result = self.error = None
+        self.settled = self.lead = False
+        # A plain lock used as a one-shot signal: cheaper than an Event, which the per-request
+        # budget notices. Released by the leader when the answer is in (or this call must lead).
+        self.done = threading.Lock()
+        self.done.acquire()
+
+    def settle(self, result) -> bool:
+        """Take Redis's answer; False when the script was unknown and must be sent again."""
+        if isinstance(result, NoScriptError):
+            return False
+        if isinstance(result, Exception):
+            self.error = result
+        else:
+            self.result = result
+        self.settled = True
+        return True
+
+
+class GroupCommit:
+    """``GroupCommit(r, source)(keys, args)`` answers like ``r.register_script(source)(keys, args)``."""
+
+    def __init__(self, r: redis.Redis, source: str):
+        self.r = r
+        self.source = source
+        # Redis names a script by its SHA-1 (EVALSHA); not a security use.
+        self.sha = hashlib.sha1(source.encode(), usedforsecurity=False).hexdigest()
+        self._mutex = threading.Lock()
+        self._queue: list[_Call] = []
+        self._busy = False
+        # Only the leader of the moment writes these: round trips sent, and calls answered.
+        self.round_trips = 0
+        self.calls = 0
+
+    def __call__(self, keys: list, args: list):
+        call = _Call(keys, args)
+        with self._mutex:
+            self._queue.append(call)
+            lead = not self._busy
+            self._busy = True
+        if not lead:
+            call.done.acquire()
+            lead = call.lead
+        if lead:
+            self._lead()
+        if call.error is not None:
+            raise call.error
+        return call.result
+
+    def _lead(self) -> None:
+        with self._mutex:
+            batch, self._queue = self._queue, []
+        try:
+            self._run(batch)
+        except BaseException as exc:  # noqa: BLE001 — every caller of the batch learns of it
+            for call in batch:
+                if not call.settled:  # those already answered keep their answer: they ran
+                    call.error = _own_copy(exc)
+        finally:
+            # Hand the lead to the first caller that queued meanwhile (each leader sends one
+            # batch, so no thread serves the others forever), then wake this batch's callers.
+            with self._mutex:
+                following = self._queue[0] if self._queue else None
+                if following is None:
+                    self._busy = False
+                else:
+                    following.lead = True
+            for call in batch:
+                call.done.release()
+            if following is not None:
+                following.done.release()
+
+    def _run(self, batch: list[_Call]) -> None:
+        self.calls += len(batch)
+        missing = [call for call, result in zip(batch, self._send(batch), strict=True) if not call.settle(result)]
+        if missing:
+            # Redis restarted or its scripts were flushed: the script did not run for those
+            # calls, so running them again after loading it cannot count anything twice.
+            self.r.script_load(self.source)
+            for call, result in zip(missing, self._send(missing), strict=True):
+                call.settle(result)
+
+    def _send(self, batch: list[_Call]) -> list:
+        pipe = self.r.pipeline(transaction=False)
+        for call in batch:
+            pipe.execute_command("EVALSHA", self.sha, len(call.keys), *call.keys, *call.args)
+        self.round_trips += 1
+        return pipe.execute(raise_on_error=False)
+
+
+def _own_copy(exc: BaseException) -> BaseException:
+    """The batch's error for one caller: raised in several threads, one shared exception object
+    would collect all their tracebacks. The copy keeps the original (and the leader's traceback)
+    as its cause."""
+    try:
+        mine = copy.copy(exc)
+    except Exception:  # noqa: BLE001 — an exception that cannot be copied is shared as it is
+        return exc
+    mine.__cause__ = exc
+    mine.__traceback__ = None
+    return mine

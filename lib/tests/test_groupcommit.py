@@ -1,0 +1,93 @@
+"""Group commit: many threads, one script, shared round trips, and each caller its own answer."""
+import threading
+
+import pytest
+import redis
+from polystatus.groupcommit import GroupCommit
+from polystatus.redis_store import connect
+
+# Counts one call and answers which call it was, so a mixed-up answer shows.
+COUNT = """
+if ARGV[1] == 'boom' then return redis.error_reply('refused: boom') end
+local n = redis.call('INCR', KEYS[1])
+return {ARGV[1], n}
+"""
+
+
+def in_threads(count, work):
+    errors = []
+
+    def run(i):
+        try:
+            work(i)
+        except Exception as exc:  # noqa: BLE001 — reported by the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert not any(thread.is_alive() for thread in threads), "a caller never got its answer"
+    return errors
+
+
+def test_every_caller_gets_its_own_answer_when_many_threads_call_at_once(redis_url):
+    r = connect(redis_url)
+    script = GroupCommit(r, COUNT)
+    seen = {}
+
+    def work(i):
+        for j in range(200):
+            me = f"{i}-{j}"
+            answer, n = script(["calls"], [me])
+            assert answer == me
+            seen[me] = int(n)
+
+    assert in_threads(16, work) == []
+    assert len(seen) == 3200 and int(r.get("calls")) == 3200
+    assert sorted(seen.values()) == list(range(1, 3201))  # every call ran exactly once
+    assert script.calls == 3200 and script.round_trips < script.calls  # and they shared round trips
+
+
+def test_a_lone_caller_is_answered_in_one_round_trip(redis_url):
+    r = connect(redis_url)
+    r.script_load(COUNT)
+    script = GroupCommit(r, COUNT)
+    assert [script(["calls"], ["a"]), script(["calls"], ["b"])] == [["a", 1], ["b", 2]]
+    assert script.round_trips == 2
+
+
+def test_it_loads_the_script_again_when_redis_has_forgotten_it(redis_url):
+    r = connect(redis_url)
+    script = GroupCommit(r, COUNT)
+    assert script(["calls"], ["a"]) == ["a", 1]
+    r.script_flush()  # as after a Redis restart
+    assert in_threads(8, lambda i: script(["calls"], [str(i)])) == []
+    assert int(r.get("calls")) == 9  # the refused calls ran once each after the reload
+
+
+def test_a_script_error_reaches_only_its_own_caller(redis_url):
+    r = connect(redis_url)
+    script = GroupCommit(r, COUNT)
+    answers = {}
+
+    def work(i):
+        try:
+            answers[i] = script(["calls"], ["boom" if i % 4 == 0 else str(i)])
+        except redis.ResponseError as exc:
+            answers[i] = str(exc)
+
+    assert in_threads(16, work) == []
+    assert all("refused: boom" in answers[i] for i in range(0, 16, 4))
+    assert all(answers[i][0] == str(i) for i in range(16) if i % 4)
+    assert int(r.get("calls")) == 12
+
+
+def test_when_redis_is_unreachable_every_caller_hears_it_and_none_hangs():
+    # A port nothing listens on: each batch fails, and the queue is not left waiting for a leader.
+    script = GroupCommit(connect("redis://127.0.0.1:9/0", timeout=0.5), COUNT)
+    errors = in_threads(8, lambda i: script(["calls"], [str(i)]))
+    assert len(errors) == 8 and all(isinstance(exc, redis.ConnectionError) for exc in errors)
+    with pytest.raises(redis.ConnectionError):
+        script(["calls"], ["again"])
