@@ -2,13 +2,15 @@
 an admin allows it (CSP_ALLOW_PRIVATE_TARGETS=1). Checked on the resolved addresses, and again
 on every redirect hop, so neither DNS nor a redirect can smuggle a request inside. Checks go
 further: their HTTP client resolves names through a resolver that applies the rule to the very
-addresses it connects to, and tcp checks connect to the address they checked (no DNS rebinding
-between the check and the connection)."""
+addresses it connects to, tcp checks connect to the address they checked, and provider fetches
+connect to the address ``pinned`` checked (no DNS rebinding between the check and the
+connection)."""
 from __future__ import annotations
 
 import ipaddress
 import socket
-from urllib.parse import urlparse
+from dataclasses import dataclass, field
+from urllib.parse import urlparse, urlunparse
 
 from polystatus.errors import Invalid
 
@@ -67,3 +69,38 @@ def _is_ip(host: str) -> bool:
         return True
     except ValueError:
         return False
+
+
+@dataclass(frozen=True)
+class Pinned:
+    """Where to send a request for ``url``: the address that was checked, with the name kept
+    for the Host header and for TLS (SNI and the certificate's name)."""
+    url: str
+    headers: dict = field(default_factory=dict)
+    extensions: dict = field(default_factory=dict)
+
+
+def pinned(url: str, allow_private) -> Pinned:
+    """Resolve ``url``'s host once, apply the rule to every address, and answer a request that
+    connects to the first of them. An unresolvable name is refused here (there is nothing to
+    check, and letting the client resolve it later is the rebinding hole)."""
+    check_url(url, allow_private, resolve=False)
+    parsed = urlparse(url)
+    host = parsed.hostname
+    if allow_private is True or _is_ip(host):
+        return Pinned(url)
+    port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    try:
+        infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
+    except socket.gaierror as exc:
+        raise Invalid(f"{host} does not resolve ({exc.strerror}).", code="unresolvable",
+                      details={"url": ["The name does not resolve."]}) from None
+    for info in infos:
+        refuse_private(info[4][0], allow_private, host)
+    address = infos[0][4][0]
+    netloc = f"[{address}]" if ":" in address else address
+    if parsed.port:
+        netloc += f":{parsed.port}"
+    host_header = parsed.netloc.rsplit("@", 1)[-1]
+    extensions = {"sni_hostname": host} if parsed.scheme == "https" else {}
+    return Pinned(urlunparse(parsed._replace(netloc=netloc)), {"Host": host_header}, extensions)

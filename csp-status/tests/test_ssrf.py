@@ -6,15 +6,21 @@ these tests build their own app with the guard on. Where a test needs a target t
 refuse, it lets exactly that target in (an allow-list of one range) or stores the check behind
 the guard's back, as a check created while its name still resolved elsewhere would be.
 
-Providers are covered in test_providers.py (a redirect to a private address is refused there);
-this file is about checks.
+Providers are covered in test_providers.py (a redirect to a private address is refused there),
+except DNS rebinding, which is here with the checks' (the same attack on the same guard).
 """
+import datetime as dt
+import http.server
 import socket
+import ssl
+import threading
 
 import pytest
 from csp_status import settings
 from csp_status.app import create_app
 from csp_status.checks import engine, storage
+from csp_status.providers.fetch import FetchError, fetch
+from polystatus.errors import Invalid
 
 HTTP_KINDS = ("assertions", "freshness", "task")
 KINDS = (*HTTP_KINDS, "tcp")
@@ -297,3 +303,89 @@ def test_agents_are_given_the_servers_rule_with_their_assignments(make_app, as_,
     response = client.get("/agent/assignments", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200, response.json
     assert response.json["allow_private"] == allow
+
+
+# -------------------------------------------------------------------------------- providers
+STATUS = b'{"page": {"name": "Example"}, "status": {"indicator": "none", "description": "All good"}}'
+
+
+@pytest.mark.parametrize("first_answer", [PUBLIC, None], ids=["public-first", "unresolvable-first"])
+def test_a_provider_whose_name_changes_its_answer_after_the_guard_reaches_nothing_private(
+        served, monkeypatch, first_answer):
+    served.routes["/api/v2/status.json"] = (200, {"Content-Type": "application/json"}, STATUS)
+    name = "rebind.example.test"
+    Resolver(monkeypatch, {name}, [first_answer, "127.0.0.1"])
+    with pytest.raises((FetchError, Invalid)):
+        fetch(f"http://{name}:{served.server.server_address[1]}/api/v2/status.json", allow_private=False, timeout=2)
+    assert served.hits == [], "the fetch connected to an address the guard never saw"
+
+
+def test_a_provider_fetch_connects_to_the_address_it_checked_and_keeps_its_name(served, monkeypatch):
+    served.routes["/api/v2/status.json"] = (200, {"Content-Type": "application/json"}, STATUS)
+    name = "status.example.test"
+    dns = Resolver(monkeypatch, {name}, ["127.0.0.1"])
+    port = served.server.server_address[1]
+    fetched = fetch(f"http://{name}:{port}/api/v2/status.json", allow_private=["127.0.0.0/8"], timeout=2)
+    assert fetched.status == 200 and fetched.body == STATUS
+    assert dns.asked == 1  # looked up once: the connection used the checked address
+    assert served.hits[0][1]["Host"] == f"{name}:{port}"
+
+
+def test_a_pinned_https_fetch_still_verifies_the_certificate_for_the_name(monkeypatch, tmp_path):
+    # The connection goes to an address, but TLS must still ask for the name (SNI) and check
+    # the certificate against it, or every real provider behind HTTPS would break.
+    name = "secure.example.test"
+    cert, key = _self_signed(tmp_path, name)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # trusted, for this test only
+    seen = {}
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    context.sni_callback = lambda sock, server_name, ctx: seen.update(sni=server_name)  # None: carry on
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            seen["host"] = self.headers["Host"]
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(STATUS)))
+            self.end_headers()
+            self.wfile.write(STATUS)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        Resolver(monkeypatch, {name, "other.example.test"}, ["127.0.0.1"])
+        port = server.server_address[1]
+        fetched = fetch(f"https://{name}:{port}/status.json", allow_private=["127.0.0.0/8"], timeout=2)
+        assert fetched.status == 200 and seen == {"sni": name, "host": f"{name}:{port}"}
+        # the same server under a name its certificate does not carry is refused
+        with pytest.raises(FetchError, match="CERTIFICATE_VERIFY_FAILED|certificate"):
+            fetch(f"https://other.example.test:{port}/status.json", allow_private=["127.0.0.0/8"], timeout=2)
+    finally:
+        server.shutdown()
+
+
+def _self_signed(tmp_path, name: str):
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = dt.datetime.now(dt.UTC)
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
+            .not_valid_after(now + dt.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_path, key_path

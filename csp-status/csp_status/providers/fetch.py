@@ -1,5 +1,5 @@
 """Fetching a provider's status document: conditional requests, redirects checked against the
-SSRF guard, a size cap, and a body hash for servers that send neither ETag nor Last-Modified."""
+SSRF guard (each hop connects to the very address the guard checked), a size cap, and a body hash for servers that send neither ETag nor Last-Modified."""
 from __future__ import annotations
 
 import hashlib
@@ -38,11 +38,12 @@ def fetch(url: str, *, etag: str | None = None, last_modified: str | None = None
         headers["If-Modified-Since"] = last_modified
     with outbound.client(timeout=timeout, follow_redirects=False) as http:
         for _ in range(MAX_REDIRECTS + 1):
-            targets.check_url(url, allow_private)
+            target = targets.pinned(url, allow_private)
             try:
-                with http.stream("GET", url, headers=headers) as response:
+                with http.stream("GET", target.url, headers={**headers, **target.headers},
+                                 extensions=target.extensions) as response:
                     if response.status_code in (301, 302, 303, 307, 308) and "location" in response.headers:
-                        url = str(response.url.join(response.headers["location"]))
+                        url = str(httpx.URL(url).join(response.headers["location"]))  # the name, not the address
                         continue
                     if response.status_code == 304:
                         return Fetched(304, b"", dict(response.headers), etag, last_modified, body_hash, True)
