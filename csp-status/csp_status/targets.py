@@ -80,27 +80,32 @@ class Pinned:
     extensions: dict = field(default_factory=dict)
 
 
-def pinned(url: str, allow_private) -> Pinned:
-    """Resolve ``url``'s host once, apply the rule to every address, and answer a request that
-    connects to the first of them. An unresolvable name is refused here (there is nothing to
-    check, and letting the client resolve it later is the rebinding hole)."""
+def pinned(url: str, allow_private) -> list[Pinned]:
+    """Resolve ``url``'s host once, apply the rule to every address, and answer one request per
+    address, in the resolver's order (the caller tries the next when one does not connect, as a
+    client connecting by name would: an IPv6 address first on a host without IPv6, say). An
+    unresolvable name is refused here: there is nothing to check, and letting the client resolve
+    it later is the rebinding hole."""
     check_url(url, allow_private, resolve=False)
     parsed = urlparse(url)
     host = parsed.hostname
     if allow_private is True or _is_ip(host):
-        return Pinned(url)
+        return [Pinned(url)]
     port = parsed.port or (443 if parsed.scheme == "https" else 80)
     try:
         infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
     except socket.gaierror as exc:
         raise Invalid(f"{host} does not resolve ({exc.strerror}).", code="unresolvable",
                       details={"url": ["The name does not resolve."]}) from None
-    for info in infos:
-        refuse_private(info[4][0], allow_private, host)
-    address = infos[0][4][0]
-    netloc = f"[{address}]" if ":" in address else address
-    if parsed.port:
-        netloc += f":{parsed.port}"
-    host_header = parsed.netloc.rsplit("@", 1)[-1]
+    addresses = list(dict.fromkeys(info[4][0] for info in infos))
+    for address in addresses:
+        refuse_private(address, allow_private, host)
+    headers = {"Host": parsed.netloc.rsplit("@", 1)[-1]}
     extensions = {"sni_hostname": host} if parsed.scheme == "https" else {}
-    return Pinned(urlunparse(parsed._replace(netloc=netloc)), {"Host": host_header}, extensions)
+    return [Pinned(urlunparse(parsed._replace(netloc=_netloc(address, parsed.port))), headers, extensions)
+            for address in addresses]
+
+
+def _netloc(address: str, port: int | None) -> str:
+    netloc = f"[{address}]" if ":" in address else address
+    return f"{netloc}:{port}" if port else netloc

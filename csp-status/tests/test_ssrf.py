@@ -331,6 +331,24 @@ def test_a_provider_fetch_connects_to_the_address_it_checked_and_keeps_its_name(
     assert served.hits[0][1]["Host"] == f"{name}:{port}"
 
 
+def test_a_provider_fetch_tries_the_next_checked_address_when_one_refuses_the_connection(served, monkeypatch):
+    # As a client connecting by name would (an IPv6 address first on a host without IPv6, say).
+    served.routes["/api/v2/status.json"] = (200, {"Content-Type": "application/json"}, STATUS)
+    name, port = "two.example.test", served.server.server_address[1]
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host, *args, **kwargs):
+        if host != name:
+            return real(host, *args, **kwargs)
+        return real("127.0.0.2", *args, **kwargs) + real("127.0.0.1", *args, **kwargs)  # nobody on .2
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    fetched = fetch(f"http://{name}:{port}/api/v2/status.json", allow_private=["127.0.0.0/8"], timeout=2)
+    assert fetched.body == STATUS and len(served.hits) == 1
+    with pytest.raises(Invalid, match="private or loopback"):  # every address is checked, not just the one used
+        fetch(f"http://{name}:{port}/api/v2/status.json", allow_private=["127.0.0.1/32"], timeout=2)
+
+
 def test_a_pinned_https_fetch_still_verifies_the_certificate_for_the_name(monkeypatch, tmp_path):
     # The connection goes to an address, but TLS must still ask for the name (SNI) and check
     # the certificate against it, or every real provider behind HTTPS would break.

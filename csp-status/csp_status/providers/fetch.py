@@ -38,29 +38,49 @@ def fetch(url: str, *, etag: str | None = None, last_modified: str | None = None
         headers["If-Modified-Since"] = last_modified
     with outbound.client(timeout=timeout, follow_redirects=False) as http:
         for _ in range(MAX_REDIRECTS + 1):
-            target = targets.pinned(url, allow_private)
-            try:
-                with http.stream("GET", target.url, headers={**headers, **target.headers},
-                                 extensions=target.extensions) as response:
-                    if response.status_code in (301, 302, 303, 307, 308) and "location" in response.headers:
-                        url = str(httpx.URL(url).join(response.headers["location"]))  # the name, not the address
-                        continue
-                    if response.status_code == 304:
-                        return Fetched(304, b"", dict(response.headers), etag, last_modified, body_hash, True)
-                    if response.status_code >= 400:
-                        raise FetchError(f"HTTP {response.status_code}")
-                    chunks, size = [], 0
-                    for chunk in response.iter_bytes():
-                        size += len(chunk)
-                        if size > MAX_BODY:
-                            raise FetchError("response larger than 5 MB")
-                        chunks.append(chunk)
-                    body = b"".join(chunks)
-            except httpx.TimeoutException:
-                raise FetchError("timed out") from None
-            except httpx.HTTPError as exc:
-                raise FetchError(f"{type(exc).__name__}: {exc}") from None
+            status, got, body = _get_any(http, targets.pinned(url, allow_private), headers)
+            if status in (301, 302, 303, 307, 308) and "location" in got:
+                url = str(httpx.URL(url).join(got["location"]))  # against the name, not the address
+                continue
+            if status == 304:
+                return Fetched(304, b"", got, etag, last_modified, body_hash, True)
+            if status >= 400:
+                raise FetchError(f"HTTP {status}")
             digest = hashlib.sha256(body).hexdigest()
-            return Fetched(response.status_code, body, dict(response.headers), response.headers.get("etag"),
-                           response.headers.get("last-modified"), digest, digest == body_hash)
+            return Fetched(status, body, got, got.get("etag"), got.get("last-modified"), digest, digest == body_hash)
     raise FetchError("too many redirects")
+
+
+def _get_any(http: httpx.Client, candidates: list[targets.Pinned], headers: dict) -> tuple[int, dict, bytes]:
+    """GET from the first of the checked addresses that takes the connection."""
+    for n, target in enumerate(candidates, 1):
+        try:
+            return _get(http, target, headers)
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            if n == len(candidates):
+                raise FetchError("timed out" if isinstance(exc, httpx.TimeoutException)
+                                 else f"ConnectError: {exc}") from None
+    raise FetchError("no address to connect to")
+
+
+def _get(http: httpx.Client, target: targets.Pinned, headers: dict) -> tuple[int, dict, bytes]:
+    """One GET: status, headers (lower-case names) and, for a 2xx answer, the body within the cap."""
+    try:
+        with http.stream("GET", target.url, headers={**headers, **target.headers},
+                         extensions=target.extensions) as response:
+            got = dict(response.headers)
+            if not 200 <= response.status_code < 300:
+                return response.status_code, got, b""
+            chunks, size = [], 0
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > MAX_BODY:
+                    raise FetchError("response larger than 5 MB")
+                chunks.append(chunk)
+            return response.status_code, got, b"".join(chunks)
+    except (httpx.ConnectError, httpx.ConnectTimeout):
+        raise  # the caller tries the next address
+    except httpx.TimeoutException:
+        raise FetchError("timed out") from None
+    except httpx.HTTPError as exc:
+        raise FetchError(f"{type(exc).__name__}: {exc}") from None
