@@ -157,7 +157,7 @@ def test_two_worker_processes_flip_a_late_heartbeat_exactly_once(client, as_, r,
     assert all(storage.state(r, i)["state"] == "down" for i in ids)
 
 
-def test_one_address_cannot_register_apps_without_limit(app, client):
+def test_one_address_cannot_register_apps_without_limit(app, client, clock):
     app.config["APPS_NEW_PER_HOUR"] = 3
     for app_id in (1, 2, 3):
         assert client.post("/api/apps/", json={"app_id": app_id, "message": "OK"}).status_code == 200
@@ -167,6 +167,8 @@ def test_one_address_cannot_register_apps_without_limit(app, client):
     assert client.post("/api/apps/", json={"app_id": 2, "message": "OK"}).status_code == 200
     other = client.post("/api/apps/", json={"app_id": 5, "message": "OK"}, environ_base={"REMOTE_ADDR": "192.0.2.7"})
     assert other.status_code == 200
+    clock.advance(minutes=61)  # the window is the service's clock's hour
+    assert client.post("/api/apps/", json={"app_id": 4, "message": "OK"}).status_code == 200
 
 
 def test_pings_get_the_same_answers_on_the_fast_transport_as_through_flask(base_config, clock, as_, redis_url):

@@ -2,29 +2,28 @@
 
 Fixed windows (INCR + EXPIRE in one round trip): cheap, and shared by every replica. The
 trade-off is a burst of up to twice the limit across a window boundary, accepted here because
-the limits guard against abuse, not against exact quotas.
+the limits guard against abuse, not against exact quotas. Every caller says what time it is
+(its app's CLOCK), so windows follow the same clock as everything else the service decides.
 """
 from __future__ import annotations
 
 import functools
 import ipaddress
 import threading
-import time
 
 import redis
 
 from .errors import RateLimited
 
 
-def window_key(name: str, window_s: int, now: float | None = None) -> tuple[str, int]:
+def window_key(name: str, window_s: int, now: float) -> tuple[str, int]:
     """The counter key of the current window of ``name``, and seconds until it resets (for
     callers that fold the limit into their own script)."""
-    now = time.time() if now is None else now
     window = int(now // window_s)
     return f"rl:{name}:{window}", max(1, int((window + 1) * window_s - now))
 
 
-def hit(r: redis.Redis, name: str, limit: int, window_s: int, *, now: float | None = None) -> tuple[bool, int]:
+def hit(r: redis.Redis, name: str, limit: int, window_s: int, *, now: float) -> tuple[bool, int]:
     """Count one hit on ``name``; (allowed, seconds until the window resets)."""
     key, retry_after = window_key(name, window_s, now)
     pipe = r.pipeline(transaction=False)
@@ -47,8 +46,7 @@ class ReservedLimiter:
         self.left: dict[str, int] = {}
         self.lock = threading.Lock()
 
-    def hit(self, r: redis.Redis, name: str, limit: int, window_s: int, *,
-            now: float | None = None) -> tuple[bool, int]:
+    def hit(self, r: redis.Redis, name: str, limit: int, window_s: int, *, now: float) -> tuple[bool, int]:
         key, retry_after = window_key(name, window_s, now)
         with self.lock:
             if self.left.get(key, 0) > 0:
@@ -70,8 +68,7 @@ class ReservedLimiter:
         return True, retry_after
 
 
-def enforce(r: redis.Redis, name: str, limit: int, window_s: int, *, what: str = "requests",
-            now: float | None = None) -> None:
+def enforce(r: redis.Redis, name: str, limit: int, window_s: int, *, now: float, what: str = "requests") -> None:
     allowed, retry_after = hit(r, name, limit, window_s, now=now)
     if not allowed:
         raise RateLimited(f"Too many {what}; try again in {retry_after} s.", retry_after=retry_after)

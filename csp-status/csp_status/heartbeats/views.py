@@ -141,6 +141,7 @@ def ping_kind(heartbeat_id, suffix):
 def app_status(json_data):
     r = get_redis()
     config = current_app.config
+    now = config["CLOCK"].now()
     app_id = json_data["app_id"]
     heartbeat_id = r.get(f"app:{app_id}")
     heartbeat = storage.get(r, heartbeat_id) if heartbeat_id else None
@@ -149,11 +150,12 @@ def app_status(json_data):
         # one address cannot fill the page with apps that will all go down and alert.
         address = ratelimits.client_address(request.remote_addr, request.headers.get("X-Forwarded-For"),
                                             config["TRUSTED_PROXIES"])
-        ratelimits.enforce(r, f"apps-new:{address}", config["APPS_NEW_PER_HOUR"], 3600, what="new apps")
+        ratelimits.enforce(r, f"apps-new:{address}", config["APPS_NEW_PER_HOUR"], 3600, what="new apps",
+                           now=now.timestamp())
         heartbeat = create({"name": f"app-{app_id}", "timeout": current_app.config["APPS_TIMEOUT"],
                             "grace": current_app.config["APPS_GRACE"]}, app_id=app_id)
         r.set(f"app:{app_id}", heartbeat["id"])
-    ratelimits.enforce(r, f"ping:{heartbeat['id']}", config["PINGS_PER_MINUTE"], 60, what="posts")
+    ratelimits.enforce(r, f"ping:{heartbeat['id']}", config["PINGS_PER_MINUTE"], 60, what="posts", now=now.timestamp())
     kind = "success" if service.app_message_ok(json_data["message"]) else "fail"
-    flows.ping(r, heartbeat, kind, current_app.config["CLOCK"].now(), body=json_data["message"])
+    flows.ping(r, heartbeat, kind, now, body=json_data["message"])
     return {"app_id": app_id, "heartbeat_id": heartbeat["id"], "state": render(heartbeat)["state"]}

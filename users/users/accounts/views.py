@@ -62,7 +62,7 @@ def register(json_data):
     address = ratelimits.client_address(request.remote_addr, request.headers.get("X-Forwarded-For"),
                                         current_app.config["TRUSTED_PROXIES"])
     ratelimits.enforce(get_redis(), f"register:{address}", current_app.config["REGISTER_LIMIT_PER_ADDRESS"],
-                       3600, what="registrations from this address")
+                       3600, what="registrations from this address", now=current_app.config["CLOCK"].now().timestamp())
     return service.public_view(create_account(json_data["email"], json_data["password"],
                                               json_data["display_name"], "user"))
 

@@ -53,7 +53,8 @@ def login(json_data):
                                         config["TRUSTED_PROXIES"])
     email = json_data["email"].strip().lower()
     # Per address: every attempt counts (stops one client hammering many accounts).
-    ratelimits.enforce(r, f"login-addr:{address}", config["LOGIN_LIMIT_PER_ADDRESS"], 60, what="sign-in attempts")
+    ratelimits.enforce(r, f"login-addr:{address}", config["LOGIN_LIMIT_PER_ADDRESS"], 60, what="sign-in attempts",
+                       now=config["CLOCK"].now().timestamp())
     # Per account: only failures count, over 15 minutes. Trade-off: someone can keep an account
     # limited by failing on purpose, but only for 15 minutes at a time and without learning
     # anything; the alternative (no per-account limit) lets a botnet guess passwords freely.
