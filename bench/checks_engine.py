@@ -21,10 +21,10 @@ import time
 
 from csp_status.checks import engine, schemas, storage
 from csp_status.worker_checks import cycle
-from loadgen import PYTHON, call, free_port, measure, reference, service, start, stop, wait_http
+from loadgen import PYTHON, Rig, call, free_port, measure, wait_http
 from polystatus.clock import SystemClock
 from polystatus.redis_store import connect
-from polystatus.testing import ISSUER, KeySet, RedisServer
+from polystatus.testing import ISSUER
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -43,13 +43,12 @@ def main() -> int:
     parser.add_argument("--heartbeats", type=int, default=1000)
     parser.add_argument("--skip", nargs="*", default=[], choices=["scheduler"])
     args = parser.parse_args()
-    redis_server, keys = RedisServer(), KeySet()
     target_port, csp_port, ref_port = free_port(), free_port(), free_port()
-    target = start([PYTHON, os.path.join(HERE, "target.py"), str(target_port)])
-    wait_http(f"http://127.0.0.1:{target_port}/")
-    hello = reference(ref_port)
-    ok = True
-    try:
+    with Rig() as rig:
+        redis_server, keys = rig.redis(), rig.keys()
+        rig.process([PYTHON, os.path.join(HERE, "target.py"), str(target_port)])
+        wait_http(f"http://127.0.0.1:{target_port}/")
+        rig.reference(ref_port)
         url = f"http://127.0.0.1:{target_port}/"
         # 1. one engine, one core
         checks = [http_check(i, url) for i in range(args.checks)]
@@ -91,33 +90,25 @@ def main() -> int:
             ok = False
 
         # 3. heartbeat pings against hello, same server configuration
-        csp = service("csp_status.app:create_app", csp_port, {
+        rig.service("csp_status.app:create_app", csp_port, {
             "REDIS_URL": redis_server.url(5), "JWKS_URL": keys.url, "JWT_ISSUER": ISSUER,
             "PINGS_PER_MINUTE": "100000000"})
-        try:
-            admin = {"Authorization": f"Bearer {keys.token('alice', expires_in=3600)}"}
-            ids = []
-            for i in range(args.heartbeats):
-                status, heartbeat = call("POST", f"http://127.0.0.1:{csp_port}/heartbeats",
-                                         {"name": f"job {i}", "timeout": 3600, "grace": 60}, admin)
-                assert status == 201, heartbeat
-                ids.append(heartbeat["id"])
-            os.environ["PING_IDS"] = ",".join(ids)
-            ref = measure("GET /hello (bare Flask)", f"http://127.0.0.1:{ref_port}/hello", seconds=args.seconds)
-            spread = measure(f"GET /ping/<uuid> over {len(ids)} jobs", f"http://127.0.0.1:{csp_port}/",
-                             seconds=args.seconds, script=os.path.join(HERE, "pings.lua"))
-            hot = measure("GET /ping/<uuid>, one job, 64 at once", f"http://127.0.0.1:{csp_port}/ping/{ids[0]}",
-                          seconds=args.seconds)
-            print(f"heartbeat pings / hello requests per second: {spread['rps'] / ref['rps']:.2f} "
-                  f"(one hot job: {hot['rps'] / ref['rps']:.2f})")
-            ok = ok and spread["non_2xx"] == 0 and hot["non_2xx"] == 0
-        finally:
-            stop(csp)
-    finally:
-        stop(target)
-        stop(hello)
-        keys.stop()
-        redis_server.stop()
+        admin = {"Authorization": f"Bearer {keys.token('alice', expires_in=3600)}"}
+        ids = []
+        for i in range(args.heartbeats):
+            status, heartbeat = call("POST", f"http://127.0.0.1:{csp_port}/heartbeats",
+                                     {"name": f"job {i}", "timeout": 3600, "grace": 60}, admin)
+            assert status == 201, heartbeat
+            ids.append(heartbeat["id"])
+        os.environ["PING_IDS"] = ",".join(ids)
+        ref = measure("GET /hello (bare Flask)", f"http://127.0.0.1:{ref_port}/hello", seconds=args.seconds)
+        spread = measure(f"GET /ping/<uuid> over {len(ids)} jobs", f"http://127.0.0.1:{csp_port}/",
+                         seconds=args.seconds, script=os.path.join(HERE, "pings.lua"))
+        hot = measure("GET /ping/<uuid>, one job, 64 at once", f"http://127.0.0.1:{csp_port}/ping/{ids[0]}",
+                      seconds=args.seconds)
+        print(f"heartbeat pings / hello requests per second: {spread['rps'] / ref['rps']:.2f} "
+              f"(one hot job: {hot['rps'] / ref['rps']:.2f})")
+        ok = ok and spread["non_2xx"] == 0 and hot["non_2xx"] == 0
     return 0 if ok else 1
 
 

@@ -32,8 +32,7 @@ from email.message import EmailMessage
 
 import redis
 from aiosmtpd.controller import Controller
-from loadgen import PYTHON, ROOT, free_port, service, stop, wait_http
-from polystatus.testing import RedisServer
+from loadgen import PYTHON, ROOT, Rig, free_port, stop, wait_http
 
 TARGET_S = 60.0
 SECRET = "bench-comms-secret-0123456789"  # noqa: S105 (a throw-away service client secret)
@@ -153,29 +152,30 @@ def main() -> int:
     from incidents import settings as incidents_settings
     from incidents.incidents import flows as incident_flows
 
-    work = tempfile.mkdtemp(prefix="polystatus-bench-comms-")
-    redis_server = RedisServer()
-    counter = Counter()
-    smtp_port = free_port()
-    smtp = Controller(counter, hostname="127.0.0.1", port=smtp_port)
-    smtp.start()
-    users_port, comms_port = free_port(), free_port()
-    users_url = f"http://127.0.0.1:{users_port}"
-    common = {"JWKS_URL": f"{users_url}/.well-known/jwks.json", "LOG_LEVEL": "WARNING", "LOG_FORMAT": "text"}
-    comms_env = {**common, "REDIS_URL": redis_server.url(COMMS_DB), "PORT": str(comms_port),
-                 "INCIDENTS_EVENTS_URL": redis_server.url(INCIDENTS_DB), "USERS_EVENTS_URL": redis_server.url(USERS_DB),
-                 "CSP_STATUS_EVENTS_URL": redis_server.url(CSP_DB), "USERS_URL": users_url,
-                 "SERVICE_CLIENT_ID": "comms", "SERVICE_CLIENT_SECRET": SECRET,
-                 "SMTP_URL": f"smtp://127.0.0.1:{smtp_port}", "MAIL_CATCHER_DIR": "",
-                 "UNSUBSCRIBE_SECRET": "bench-unsubscribe-secret", "WORKER_ALIVE_FILE": os.path.join(work, "alive")}
-    processes: list[subprocess.Popen] = []
-    worker_log = os.path.join(work, "comms-worker.log")
-    ok = False
-    try:
-        processes.append(service("users.app:create_app", users_port, {
-            **common, "REDIS_URL": redis_server.url(USERS_DB), "SERVICE_CLIENTS": f"comms={SECRET}"}))
-        processes.append(service("comms.app:create_app", comms_port, comms_env))
-        processes.append(start_logged([PYTHON, "-m", "comms.worker"], comms_env, worker_log))
+    with Rig() as rig:
+        work = tempfile.mkdtemp(prefix="polystatus-bench-comms-")
+        rig.callback(shutil.rmtree, work, ignore_errors=True)
+        redis_server = rig.redis()
+        counter = Counter()
+        smtp_port = free_port()
+        smtp = Controller(counter, hostname="127.0.0.1", port=smtp_port)
+        smtp.start()
+        rig.callback(smtp.stop)
+        users_port, comms_port = free_port(), free_port()
+        users_url = f"http://127.0.0.1:{users_port}"
+        common = {"JWKS_URL": f"{users_url}/.well-known/jwks.json", "LOG_LEVEL": "WARNING", "LOG_FORMAT": "text"}
+        comms_env = {**common, "REDIS_URL": redis_server.url(COMMS_DB), "PORT": str(comms_port),
+                     "INCIDENTS_EVENTS_URL": redis_server.url(INCIDENTS_DB), "USERS_EVENTS_URL": redis_server.url(USERS_DB),
+                     "CSP_STATUS_EVENTS_URL": redis_server.url(CSP_DB), "USERS_URL": users_url,
+                     "SERVICE_CLIENT_ID": "comms", "SERVICE_CLIENT_SECRET": SECRET,
+                     "SMTP_URL": f"smtp://127.0.0.1:{smtp_port}", "MAIL_CATCHER_DIR": "",
+                     "UNSUBSCRIBE_SECRET": "bench-unsubscribe-secret", "WORKER_ALIVE_FILE": os.path.join(work, "alive")}
+        worker_log = os.path.join(work, "comms-worker.log")
+        ok = False
+        rig.service("users.app:create_app", users_port, {
+            **common, "REDIS_URL": redis_server.url(USERS_DB), "SERVICE_CLIENTS": f"comms={SECRET}"})
+        rig.service("comms.app:create_app", comms_port, comms_env)
+        rig.callback(stop, start_logged([PYTHON, "-m", "comms.worker"], comms_env, worker_log))
         wait_http(f"http://127.0.0.1:{comms_port}/readyz")
 
         incidents_r = redis.Redis.from_url(redis_server.url(INCIDENTS_DB), decode_responses=True)
@@ -247,12 +247,6 @@ def main() -> int:
         if not ok:
             with open(worker_log, errors="replace") as log:
                 print("--- comms worker log (tail) ---\n" + "".join(log.readlines()[-30:]))
-    finally:
-        for process in reversed(processes):
-            stop(process)
-        smtp.stop()
-        redis_server.stop()
-        shutil.rmtree(work, ignore_errors=True)
     return 0 if ok else 1
 
 

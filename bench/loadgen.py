@@ -5,6 +5,7 @@ and is bounded in time.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -16,6 +17,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
+
+from polystatus.testing import KeySet, RedisServer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VENV_BIN = os.path.join(ROOT, ".venv", "bin")
@@ -108,21 +111,44 @@ WORKERS, THREADS = 2, 8
 PYTHON = os.path.join(VENV_BIN, "python")
 
 
-def service(target: str, port: int, env: dict) -> subprocess.Popen:
-    """Start one PolyStatus service (``incidents.app:create_app``) and wait for /readyz."""
-    process = start([PYTHON, "-m", "polystatus.serve", target],
-                    env={"PORT": str(port), "WEB_WORKERS": str(WORKERS), "WEB_THREADS": str(THREADS),
-                         "LOG_LEVEL": "WARNING", **env})
-    wait_http(f"http://127.0.0.1:{port}/readyz")
-    return process
+class Rig(contextlib.ExitStack):
+    """What one bench run starts (Redis, signing keys, services, references), each stopped in
+    reverse order however the run ends, including when a later start fails.
 
+        with Rig() as rig:
+            redis_server, keys = rig.redis(), rig.keys()
+            rig.service("incidents.app:create_app", port, {...})
+    """
 
-def reference(port: int, redis_url: str = "") -> subprocess.Popen:
-    """The bare hello app under the same server configuration."""
-    process = start(serve_cmd("granian", "bench.hello_app:create_app", port, WORKERS, THREADS),
-                    env={"REDIS_URL": redis_url})
-    wait_http(f"http://127.0.0.1:{port}/hello")
-    return process
+    def redis(self) -> RedisServer:
+        server = RedisServer()
+        self.callback(server.stop)
+        return server
+
+    def keys(self) -> KeySet:
+        keys = KeySet()
+        self.callback(keys.stop)
+        return keys
+
+    def process(self, cmd: list[str], env: dict | None = None) -> subprocess.Popen:
+        process = start(cmd, env)
+        self.callback(stop, process)
+        return process
+
+    def service(self, target: str, port: int, env: dict) -> subprocess.Popen:
+        """One PolyStatus service (``incidents.app:create_app``), once /readyz answers."""
+        process = self.process([PYTHON, "-m", "polystatus.serve", target],
+                               {"PORT": str(port), "WEB_WORKERS": str(WORKERS), "WEB_THREADS": str(THREADS),
+                                "LOG_LEVEL": "WARNING", **env})
+        wait_http(f"http://127.0.0.1:{port}/readyz")
+        return process
+
+    def reference(self, port: int, redis_url: str = "") -> subprocess.Popen:
+        """The bare hello app under the same server configuration."""
+        process = self.process(serve_cmd("granian", "bench.hello_app:create_app", port, WORKERS, THREADS),
+                               {"REDIS_URL": redis_url})
+        wait_http(f"http://127.0.0.1:{port}/hello")
+        return process
 
 
 def call(method: str, url: str, body=None, headers: dict | None = None) -> tuple[int, object]:

@@ -13,8 +13,8 @@ import json
 import os
 import sys
 
-from loadgen import call, free_port, measure, reference, service, stop, verdict
-from polystatus.testing import ISSUER, KeySet, RedisServer
+from loadgen import Rig, call, free_port, measure, verdict
+from polystatus.testing import ISSUER
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 API_KEY = "bench-server-key-0123456789"
@@ -32,13 +32,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=int, default=8)
     args = parser.parse_args()
-    redis_server, keys = RedisServer(), KeySet()
     port, ref_port = free_port(), free_port()
-    flags = service("feature_flags.app:create_app", port, {
-        "REDIS_URL": redis_server.url(5), "JWKS_URL": keys.url, "JWT_ISSUER": ISSUER,
-        "FLAGS_API_KEYS": f"server:{API_KEY}", "OFREP_RATE_LIMIT": "100000000"})
-    hello = reference(ref_port)
-    try:
+    with Rig() as rig:
+        redis_server, keys = rig.redis(), rig.keys()
+        rig.service("feature_flags.app:create_app", port, {
+            "REDIS_URL": redis_server.url(5), "JWKS_URL": keys.url, "JWT_ISSUER": ISSUER,
+            "FLAGS_API_KEYS": f"server:{API_KEY}", "OFREP_RATE_LIMIT": "100000000"})
+        rig.reference(ref_port)
         base = f"http://127.0.0.1:{port}"
         admin = {"Authorization": f"Bearer {keys.token('alice', expires_in=3600)}"}
         for key in ["checkout-theme"] + [f"flag-{i:03d}" for i in range(99)]:
@@ -56,11 +56,6 @@ def main() -> int:
         ok = single["non_2xx"] == 0 and bulk["non_2xx"] == 0
         ok = verdict("single-flag evaluations / hello requests per second", single["rps"] / ref["rps"], 0.8) and ok
         print(f"bulk evaluation of 100 flags: {bulk['rps']:.0f} req/s ({bulk['rps'] * 100:.0f} flags/s), p99 {bulk['p99_ms']:.1f} ms")
-    finally:
-        stop(flags)
-        stop(hello)
-        keys.stop()
-        redis_server.stop()
     return 0 if ok else 1
 
 

@@ -13,24 +13,24 @@ from __future__ import annotations
 import argparse
 import sys
 
-from loadgen import call, free_port, measure, reference, service, stop, verdict
-from polystatus.testing import ISSUER, KeySet, RedisServer
+from loadgen import Rig, call, free_port, measure, verdict
+from polystatus.testing import ISSUER
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=int, default=8)
     args = parser.parse_args()
-    redis_server, keys = RedisServer(), KeySet()
     incidents_port, frontend_port, ref_port, closed = free_port(), free_port(), free_port(), free_port()
-    common = {"JWKS_URL": keys.url, "JWT_ISSUER": ISSUER}
-    incidents = service("incidents.app:create_app", incidents_port, {**common, "REDIS_URL": redis_server.url(1)})
-    down = f"http://127.0.0.1:{closed}"
-    frontend = service("frontend.app:create_app", frontend_port, {
-        **common, "REDIS_URL": redis_server.url(6), "INCIDENTS_URL": f"http://127.0.0.1:{incidents_port}",
-        "USERS_URL": down, "COMMS_URL": down, "CSP_STATUS_URL": down, "FEATURE_FLAGS_URL": down})
-    hello = reference(ref_port)
-    try:
+    with Rig() as rig:
+        redis_server, keys = rig.redis(), rig.keys()
+        common = {"JWKS_URL": keys.url, "JWT_ISSUER": ISSUER}
+        rig.service("incidents.app:create_app", incidents_port, {**common, "REDIS_URL": redis_server.url(1)})
+        down = f"http://127.0.0.1:{closed}"
+        rig.service("frontend.app:create_app", frontend_port, {
+            **common, "REDIS_URL": redis_server.url(6), "INCIDENTS_URL": f"http://127.0.0.1:{incidents_port}",
+            "USERS_URL": down, "COMMS_URL": down, "CSP_STATUS_URL": down, "FEATURE_FLAGS_URL": down})
+        rig.reference(ref_port)
         staff = {"Authorization": f"Bearer {keys.token('bob', expires_in=3600)}"}
         for name in ("Website", "API", "CDN", "Sign-in", "Payments", "Mobile app"):
             status, body = call("POST", f"http://127.0.0.1:{incidents_port}/components", {"name": name}, staff)
@@ -44,11 +44,6 @@ def main() -> int:
         ok = page_run["non_2xx"] == 0 and summary["non_2xx"] == 0
         ok = verdict("page.json / hello requests per second", page_run["rps"] / ref["rps"], 0.8) and ok
         ok = verdict("summary.json / hello requests per second", summary["rps"] / ref["rps"], 0.8) and ok
-    finally:
-        for process in (frontend, incidents, hello):
-            stop(process)
-        keys.stop()
-        redis_server.stop()
     return 0 if ok else 1
 
 

@@ -24,8 +24,8 @@ import re
 import sys
 
 import redis
-from loadgen import call, free_port, reference, service, stop, verdict, wrk
-from polystatus.testing import ISSUER, KeySet, RedisServer
+from loadgen import Rig, call, free_port, verdict, wrk
+from polystatus.testing import ISSUER
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCRIPT = os.path.join(HERE, "reports.lua")
@@ -36,13 +36,8 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=5, help="length of one round")
     parser.add_argument("--rounds", type=int, default=4, help="rounds of each endpoint")
     args = parser.parse_args()
-    redis_server, keys = RedisServer(), KeySet()
     port, ref_port = free_port(), free_port()
     os.environ["REPORT_BODY"] = json.dumps({"component_id": "api", "problem_type": "errors"})
-    incidents = service("incidents.app:create_app", port, {
-        "REDIS_URL": redis_server.url(1), "JWKS_URL": keys.url, "JWT_ISSUER": ISSUER,
-        "REPORTS_PER_ADDRESS_PER_MINUTE": "1000"})
-    hello = reference(ref_port, redis_server.url(15))
     urls = {"incr": f"http://127.0.0.1:{ref_port}/incr", "reports": f"http://127.0.0.1:{port}/reports"}
     runs = iter(range(1, 1 << 16))
 
@@ -50,7 +45,12 @@ def main() -> int:
         os.environ["REPORT_RUN"] = str(next(runs))
         return wrk(urls[name], seconds=seconds, script=SCRIPT)
 
-    try:
+    with Rig() as rig:
+        redis_server, keys = rig.redis(), rig.keys()
+        rig.service("incidents.app:create_app", port, {
+            "REDIS_URL": redis_server.url(1), "JWKS_URL": keys.url, "JWT_ISSUER": ISSUER,
+            "REPORTS_PER_ADDRESS_PER_MINUTE": "1000"})
+        rig.reference(ref_port, redis_server.url(15))
         status, created = call("POST", f"http://127.0.0.1:{port}/components",
                                {"name": "API", "id": "api", "problem_types": ["errors", "slow"]},
                                {"Authorization": f"Bearer {keys.token('bob', expires_in=3600)}"})
@@ -87,11 +87,6 @@ def main() -> int:
         if not counted <= stored <= counted + 64 * args.rounds or accepted != counted:
             print("LOST OR MISCOUNTED REPORTS")
             ok = False
-    finally:
-        stop(incidents)
-        stop(hello)
-        keys.stop()
-        redis_server.stop()
     return 0 if ok else 1
 
 

@@ -13,19 +13,19 @@ import argparse
 import sys
 import time
 
-from loadgen import call, free_port, measure, service, stop
-from polystatus.testing import ISSUER, KeySet, RedisServer
+from loadgen import Rig, call, free_port, measure
+from polystatus.testing import ISSUER
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=int, default=8)
     args = parser.parse_args()
-    redis_server, keys = RedisServer(), KeySet()
     port = free_port()
-    flags = service("feature_flags.app:create_app", port, {
-        "REDIS_URL": redis_server.url(5), "JWKS_URL": keys.url, "JWT_ISSUER": ISSUER})
-    try:
+    with Rig() as rig:
+        redis_server, keys = rig.redis(), rig.keys()
+        rig.service("feature_flags.app:create_app", port, {
+            "REDIS_URL": redis_server.url(5), "JWKS_URL": keys.url, "JWT_ISSUER": ISSUER})
         base = f"http://127.0.0.1:{port}"
         admin = {"Authorization": f"Bearer {keys.token('alice', expires_in=3600)}"}
         status, body = call("POST", f"{base}/flags", {"key": "bench", "type": "boolean", "variants": {"on": True, "off": False},
@@ -47,10 +47,6 @@ def main() -> int:
         elapsed = time.perf_counter() - started
         print(f"signature verifications per second, one core, uncached: {len(tokens) / elapsed:.0f}")
         print(f"authenticated / unauthenticated requests/s: {authed['rps'] / plain['rps']:.2f}")
-    finally:
-        stop(flags)
-        keys.stop()
-        redis_server.stop()
     return 0
 
 
