@@ -78,6 +78,23 @@ def test_the_public_page_shows_components_with_90_day_bars_and_providers(page):
     assert page.get_by_role("main").count() == 1 and page.get_by_role("banner").count() == 1
 
 
+def test_on_a_phone_each_check_keeps_its_state_beside_its_name_and_nothing_overflows(page):
+    page.set_viewport_size({"width": 390, "height": 844})
+    open_until(page, "/", ".check .pill.region")  # the demo's checks, once an agent has reported
+    rows = page.locator(".component.check")
+    assert rows.count() >= 3
+    width = page.evaluate("document.documentElement.clientWidth")
+    for i in range(rows.count()):
+        row = rows.nth(i)
+        name, state = row.locator(".cname").bounding_box(), row.locator(".crow > .pill").bounding_box()
+        # the state sits on the name's line, at the right; the regions may wrap under the name
+        assert abs(state["y"] - name["y"]) < name["height"], row.inner_text()
+        assert state["x"] > name["x"] + name["width"]
+        for pill in row.locator(".pill").all():
+            box = pill.bounding_box()
+            assert box["x"] >= 0 and box["x"] + box["width"] <= width, f"{pill.inner_text()} overflows"
+
+
 def test_staff_open_an_incident_in_the_console_and_the_public_page_shows_it(page):
     sign_in(page, "bob@example.com", DEMO_PASSWORD, "/console")
     page.fill("#incident-name", "E2E: checkout errors")

@@ -132,8 +132,11 @@ export function render(main, data, refresh) {
   }
   if ((data.checks || []).length) {
     sections.push(h("h2", { text: t("checks") }), h("section", { class: "card" }, data.checks.map((c) =>
-      h("div", { class: "component" }, h("div", { class: "crow" }, h("span", { class: "cname", text: c.name }),
-        Object.entries(c.regions || {}).map(([region, r]) => h("span", { class: `pill region s-${r.ok ? "up" : "down"}`, title: r.reason }, region)),
+      // Name and regions share the left (the regions wrap under the name on a phone); the state stays right.
+      h("div", { class: "component check" }, h("div", { class: "crow" },
+        h("div", { class: "cmain" }, h("span", { class: "cname", text: c.name }),
+          h("span", { class: "regions" }, Object.entries(c.regions || {}).map(([region, r]) =>
+            h("span", { class: `pill region s-${r.ok ? "up" : "down"}`, title: r.reason }, region)))),
         pill(c.state))))));
   }
   replace(main, sections);
