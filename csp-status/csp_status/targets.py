@@ -100,12 +100,14 @@ def pinned(url: str, allow_private) -> list[Pinned]:
     addresses = list(dict.fromkeys(info[4][0] for info in infos))
     for address in addresses:
         refuse_private(address, allow_private, host)
-    headers = {"Host": parsed.netloc.rsplit("@", 1)[-1]}
+    userinfo, _, hostport = parsed.netloc.rpartition("@")
+    headers = {"Host": hostport}
     extensions = {"sni_hostname": host} if parsed.scheme == "https" else {}
-    return [Pinned(urlunparse(parsed._replace(netloc=_netloc(address, parsed.port))), headers, extensions)
+    return [Pinned(urlunparse(parsed._replace(netloc=_netloc(userinfo, address, parsed.port))), headers, extensions)
             for address in addresses]
 
 
-def _netloc(address: str, port: int | None) -> str:
+def _netloc(userinfo: str, address: str, port: int | None) -> str:
     netloc = f"[{address}]" if ":" in address else address
-    return f"{netloc}:{port}" if port else netloc
+    netloc = f"{netloc}:{port}" if port else netloc
+    return f"{userinfo}@{netloc}" if userinfo else netloc

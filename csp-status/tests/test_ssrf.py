@@ -349,6 +349,16 @@ def test_a_provider_fetch_tries_the_next_checked_address_when_one_refuses_the_co
         fetch(f"http://{name}:{port}/api/v2/status.json", allow_private=["127.0.0.1/32"], timeout=2)
 
 
+def test_a_pinned_request_keeps_credentials_port_and_query_and_names_the_host(monkeypatch):
+    from csp_status import targets
+
+    Resolver(monkeypatch, {"status.example.test"}, ["127.0.0.1"])
+    [target] = targets.pinned("https://reader:s3cret@status.example.test:8443/api?x=1", ["127.0.0.0/8"])
+    assert target.url == "https://reader:s3cret@127.0.0.1:8443/api?x=1"
+    assert target.headers == {"Host": "status.example.test:8443"}
+    assert target.extensions == {"sni_hostname": "status.example.test"}
+
+
 def test_a_pinned_https_fetch_still_verifies_the_certificate_for_the_name(monkeypatch, tmp_path):
     # The connection goes to an address, but TLS must still ask for the name (SNI) and check
     # the certificate against it, or every real provider behind HTTPS would break.
