@@ -33,9 +33,10 @@ def r(app):
 
 
 class Served:
-    """A real HTTP server on loopback whose answers a test scripts: path -> (status, headers, body)."""
+    """A real HTTP server on loopback whose answers a test scripts: path -> (status, headers, body).
+    With ``tls`` (a server-side ssl.SSLContext) it speaks HTTPS."""
 
-    def __init__(self):
+    def __init__(self, tls=None):
         self.routes = {}
         self.hits = []
         served = self
@@ -65,8 +66,10 @@ class Served:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
+        if tls is not None:
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.base = f"{'https' if tls else 'http'}://127.0.0.1:{self.server.server_address[1]}"
 
     def url(self, path: str) -> str:
         return self.base + path

@@ -10,12 +10,11 @@ Providers are covered in test_providers.py (a redirect to a private address is r
 except DNS rebinding, which is here with the checks' (the same attack on the same guard).
 """
 import datetime as dt
-import http.server
 import socket
 import ssl
-import threading
 
 import pytest
+from conftest import Served
 from csp_status import settings
 from csp_status.app import create_app
 from csp_status.checks import engine, storage
@@ -369,32 +368,19 @@ def test_a_pinned_https_fetch_still_verifies_the_certificate_for_the_name(monkey
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
     context.sni_callback = lambda sock, server_name, ctx: seen.update(sni=server_name)  # None: carry on
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802
-            seen["host"] = self.headers["Host"]
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(STATUS)))
-            self.end_headers()
-            self.wfile.write(STATUS)
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server = Served(tls=context)
+    server.routes["/status.json"] = (200, {"Content-Type": "application/json"}, STATUS)
     try:
         Resolver(monkeypatch, {name, "other.example.test"}, ["127.0.0.1"])
-        port = server.server_address[1]
+        port = server.server.server_address[1]
         fetched = fetch(f"https://{name}:{port}/status.json", allow_private=["127.0.0.0/8"], timeout=2)
-        assert fetched.status == 200 and seen == {"sni": name, "host": f"{name}:{port}"}
+        assert fetched.status == 200 and seen == {"sni": name}
+        assert [(path, headers["Host"]) for path, headers in server.hits] == [("/status.json", f"{name}:{port}")]
         # the same server under a name its certificate does not carry is refused
         with pytest.raises(FetchError, match="CERTIFICATE_VERIFY_FAILED|certificate"):
             fetch(f"https://other.example.test:{port}/status.json", allow_private=["127.0.0.0/8"], timeout=2)
     finally:
-        server.shutdown()
+        server.server.shutdown()
 
 
 def _self_signed(tmp_path, name: str):
