@@ -1,5 +1,6 @@
 """Fetching a provider's status document: conditional requests, redirects checked against the
-SSRF guard (each hop connects to the very address the guard checked), a size cap, and a body hash for servers that send neither ETag nor Last-Modified."""
+SSRF guard (each hop connects to the very address the guard checked), a size cap, and a body
+hash for servers that send neither ETag nor Last-Modified."""
 from __future__ import annotations
 
 import hashlib
@@ -29,6 +30,10 @@ class FetchError(Exception):
     pass
 
 
+class Unreachable(FetchError):
+    """The connection itself failed: another of the name's addresses may still answer."""
+
+
 def fetch(url: str, *, etag: str | None = None, last_modified: str | None = None, body_hash: str | None = None,
           timeout: float = 10.0, allow_private: bool = False) -> Fetched:
     headers = {"Accept": "application/json, application/rss+xml, application/atom+xml, text/xml;q=0.9, */*;q=0.5"}
@@ -53,14 +58,12 @@ def fetch(url: str, *, etag: str | None = None, last_modified: str | None = None
 
 def _get_any(http: httpx.Client, candidates: list[targets.Pinned], headers: dict) -> tuple[int, dict, bytes]:
     """GET from the first of the checked addresses that takes the connection."""
-    for n, target in enumerate(candidates, 1):
+    for target in candidates[:-1]:
         try:
             return _get(http, target, headers)
-        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-            if n == len(candidates):
-                raise FetchError("timed out" if isinstance(exc, httpx.TimeoutException)
-                                 else f"ConnectError: {exc}") from None
-    raise FetchError("no address to connect to")
+        except Unreachable:
+            continue
+    return _get(http, candidates[-1], headers)
 
 
 def _get(http: httpx.Client, target: targets.Pinned, headers: dict) -> tuple[int, dict, bytes]:
@@ -78,8 +81,10 @@ def _get(http: httpx.Client, target: targets.Pinned, headers: dict) -> tuple[int
                     raise FetchError("response larger than 5 MB")
                 chunks.append(chunk)
             return response.status_code, got, b"".join(chunks)
-    except (httpx.ConnectError, httpx.ConnectTimeout):
-        raise  # the caller tries the next address
+    except httpx.ConnectTimeout:
+        raise Unreachable("timed out") from None
+    except httpx.ConnectError as exc:
+        raise Unreachable(f"ConnectError: {exc}") from None
     except httpx.TimeoutException:
         raise FetchError("timed out") from None
     except httpx.HTTPError as exc:
