@@ -54,6 +54,15 @@ def start(cmd: list[str], env: dict | None = None, cwd: str | None = None) -> su
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
 
 
+def start_service(target: str, port: int, env: dict) -> subprocess.Popen:
+    """One PolyStatus web service (``users.app:create_app``) on ``port``, once it is ready: the
+    small rigs of the benches and of the end-to-end tests that need settings of their own."""
+    process = start([sys.executable, "-m", "polystatus.serve", target],
+                    {"PORT": str(port), "WEB_WORKERS": "1", "WEB_THREADS": "8", "LOG_LEVEL": "WARNING", **env})
+    wait_http(f"http://127.0.0.1:{port}/readyz", timeout=60)
+    return process
+
+
 def stop(process: subprocess.Popen) -> None:
     try:
         os.killpg(process.pid, signal.SIGTERM)

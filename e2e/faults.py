@@ -10,16 +10,22 @@ systemd (``Restart=always``) and compose (``restart: unless-stopped``) supervise
 that exits on its own is started again, and the restarts are counted.
 
 Standard library, redis-py and httpx only (both are in .venv).
+
+``HACluster`` is the same for the HA shape: it runs `make up-ha` itself (supervisord, Sentinel,
+two replicas of everything, the nginx edge) and faults its processes by name.
 """
 from __future__ import annotations
 
 import atexit
+import collections
 import contextlib
 import importlib.util
 import json
 import os
+import random
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -30,6 +36,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import conftest
 import httpx
 import redis
+import redis.sentinel
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VENV_PY = os.path.join(ROOT, ".venv", "bin", "python")
@@ -48,9 +55,9 @@ def _launcher():
 
 
 def pick_offset() -> int:
-    # Not the range conftest.py's cluster picks from (20000-40000), so both can run at once;
-    # the highest port (8080 + offset) must stay below 65536.
-    return conftest.pick_offset(range(41000, 57000, 157))
+    # Not the offsets conftest.py's cluster picks from (14000 and up), and every port below the
+    # ephemeral range (see conftest.EPHEMERAL_START); a port is only taken when it is free.
+    return conftest.pick_offset(range(3000, 14000, 157))
 
 
 def plan(var: str, offset: int) -> dict:
@@ -479,3 +486,294 @@ def wait_until(predicate, timeout: float, interval: float = 0.1) -> bool:
             return True
         time.sleep(interval)
     return predicate()
+
+
+# ---------------------------------------------------------------------------------- the HA shape
+HA_BASE_PORTS = [5001, 5002, 5003, 5004, 5005, 8080, 5101, 5102, 5103, 5104, 5105, 8180,
+                 5201, 5202, 5203, 5204, 5205, 8280, 6390, 6391, 6395, 6396, 6397, 2525, 5099]
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+            return True
+        except (OSError, OverflowError):
+            return False
+
+
+def pick_ha_offset(offsets: range = range(3000, 19000, 149)) -> int:
+    """Every port free and below the ephemeral range (its highest, 8280 + offset, too), from a
+    random start (two runs on one machine)."""
+    start = random.randrange(len(offsets))
+    for offset in [*offsets[start:], *offsets[:start]]:
+        if all(_port_free(port + offset) for port in HA_BASE_PORTS):
+            return offset
+    raise RuntimeError("no free port range for the HA cluster")
+
+
+class HACluster:
+    """`make up-ha` itself (ops/launcher.py up-ha: supervisord, Sentinel, two replicas of every
+    process, the nginx edge) on shifted ports with its data in a temporary directory. Faults go
+    to the processes supervisord runs, found by name: each is its own process group, so a
+    signal reaches a granian server with its workers. supervisord restarts what dies, as it
+    would in production; ``down`` keeps a process down (a lost host) until ``up``."""
+
+    def __init__(self, overrides: dict | None = None):
+        self.var = tempfile.mkdtemp(prefix="polystatus-ha-")
+        self.offset = pick_ha_offset()
+        self.overrides = overrides or {}
+        self.process: subprocess.Popen | None = None
+        self.ready: dict = {}
+        self.admin_token: str | None = None
+
+    def start(self, timeout: float = 240.0) -> HACluster:
+        atexit.register(self.stop)
+        ready_file = os.path.join(self.var, "ready.json")
+        env = {key: value for key, value in os.environ.items() if key not in ("REDIS_URL", "SMTP_URL")}
+        env.update({"POLYSTATUS_VAR": self.var, "POLYSTATUS_ADMIN_EMAIL": ADMIN["email"],
+                    "POLYSTATUS_ADMIN_PASSWORD": ADMIN["password"], "LOG_FORMAT": "text", **self.overrides})
+        self.log_path = os.path.join(self.var, "launcher.log")
+        with open(self.log_path, "w") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, os.path.join(ROOT, "ops", "launcher.py"), "up-ha", "--port-offset", str(self.offset),
+                 "--ready-file", ready_file], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while not os.path.exists(ready_file):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the HA cluster did not come up:\n{self.logs_tail()}")
+            time.sleep(0.5)
+        with open(ready_file) as handle:
+            self.ready = json.load(handle)
+        self.urls = self.ready["url"]
+        self.admin_token = self.login(ADMIN["email"], ADMIN["password"])
+        return self
+
+    # ------------------------------------------------------------------ addresses
+    def url(self, folder: str, path: str = "") -> str:
+        """Through the edge (8080 and 5001-5005, shifted)."""
+        return self.urls[folder] + path
+
+    def replica_url(self, folder: str, suffix: str, path: str = "") -> str:
+        return f"http://127.0.0.1:{self.ready['replicas'][folder][suffix]}{path}"
+
+    def login(self, email: str, password: str) -> str:
+        response = httpx.post(self.url("users", "/auth/login"), json={"email": email, "password": password}, timeout=10)
+        response.raise_for_status()
+        return response.json()["access_token"]
+
+    def sentinel(self) -> redis.sentinel.Sentinel:
+        return redis.sentinel.Sentinel([("127.0.0.1", port) for port in self.ready["sentinel_ports"]],
+                                       socket_timeout=2)
+
+    def primary(self) -> str:
+        """The program name of the Redis the Sentinels call primary now."""
+        _, port = self.sentinel().discover_master("polystatus")
+        return next(name for name, p in self.ready["redis_ports"].items() if p == int(port))
+
+    def redis(self, folder: str) -> redis.Redis:
+        return self.sentinel().master_for("polystatus", db=DB[folder], decode_responses=True, socket_timeout=10)
+
+    # ------------------------------------------------------------------ processes
+    def ctl(self, *args: str) -> str:
+        result = subprocess.run([os.path.join(ROOT, ".venv", "bin", "supervisorctl"), "-c",
+                                 self.ready["supervisord_conf"], *args], capture_output=True, text=True, timeout=120)
+        return result.stdout + result.stderr
+
+    def program(self, name: str) -> str:
+        return self.ready["programs"][name]
+
+    def pid(self, name: str) -> int:
+        out = self.ctl("pid", self.program(name)).strip()
+        if not out.isdigit() or out == "0":
+            raise RuntimeError(f"{name} is not running: {out}")
+        return int(out)
+
+    def signal(self, name: str, signum: int) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.pid(name), signum)
+
+    def kill(self, name: str) -> int:
+        """kill -9 (supervisord starts it again); returns the pid it had."""
+        pid = self.pid(name)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGKILL)
+        return pid
+
+    def down(self, *names: str) -> float:
+        """kill -9, and kept down (a lost host). supervisord would start a killed process again
+        at once, so each is first frozen and supervisord told to stop it (it does not restart
+        what it is stopping), then killed: to anyone talking to it, a kill -9 a few ms late.
+        Returns when (time.monotonic()) the kill came."""
+        pids = {name: self.pid(name) for name in names}
+        for pid in pids.values():
+            os.killpg(pid, signal.SIGSTOP)
+        # supervisorctl stops the processes it is given one after the other: one call each, at once.
+        stoppers = [threading.Thread(target=self.ctl, args=("stop", self.program(n)), daemon=True) for n in names]
+        for stopper in stoppers:
+            stopper.start()
+        wait_until(lambda: all(self.statuses().get(n) in ("STOPPING", "STOPPED") for n in names), 30, 0.05)
+        for pid in pids.values():
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGKILL)
+        killed = time.monotonic()
+        for stopper in stoppers:
+            stopper.join(60)
+        return killed
+
+    def up(self, *names: str) -> None:
+        self.ctl("start", *[self.program(name) for name in names])
+
+    def pause(self, *names: str) -> None:
+        for name in names:
+            self.signal(name, signal.SIGSTOP)
+
+    def cont(self, *names: str) -> None:
+        for name in names:
+            self.signal(name, signal.SIGCONT)
+
+    def statuses(self) -> dict[str, str]:
+        found = {}
+        for line in self.ctl("status").splitlines():
+            parts = line.split()
+            if len(parts) >= 2:
+                found[parts[0].split(":", 1)[-1]] = parts[1]
+        return found
+
+    def wait_ready(self, timeout: float = 90.0) -> float:
+        """Every replica of every service ready again (and every edge address answering)."""
+        started = time.monotonic()
+        pending = {f"{folder}-{suffix}": self.replica_url(folder, suffix, "/readyz")
+                   for folder, replicas in self.ready["replicas"].items() for suffix in replicas}
+        pending.update({f"edge:{folder}": self.url(folder, "/readyz") for folder in self.urls})
+        while pending:
+            for name, url in list(pending.items()):
+                try:
+                    if httpx.get(url, timeout=2).status_code == 200:
+                        del pending[name]
+                except httpx.HTTPError:
+                    pass
+            if pending and time.monotonic() - started > timeout:
+                raise RuntimeError(f"not ready after {timeout:.0f} s: {sorted(pending)}\n{self.logs_tail()}")
+            if pending:
+                time.sleep(0.1)
+        return time.monotonic() - started
+
+    def heal(self) -> None:
+        """Between tests: every process continued and running, every replica ready."""
+        for name in self.ready["programs"]:
+            with contextlib.suppress(RuntimeError):
+                self.cont(name)
+        stopped = [name for name, state in self.statuses().items() if state != "RUNNING"]
+        if stopped:
+            self.up(*stopped)
+        self.wait_ready()
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGINT)  # Ctrl-C
+            try:
+                self.process.wait(90)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+
+    def cleanup(self) -> None:
+        shutil.rmtree(self.var, ignore_errors=True)
+
+    def logs_tail(self, chars: int = 1500) -> str:
+        logs = os.path.join(self.var, "ha", "logs")
+        parts = []
+        for path in [self.log_path, *(sorted(os.path.join(logs, n) for n in os.listdir(logs)) if os.path.isdir(logs) else [])]:
+            with contextlib.suppress(OSError), open(path, errors="replace") as handle:
+                parts.append(f"--- {os.path.basename(path)} ---\n{handle.read()[-chars:]}")
+        return "\n".join(parts)
+
+
+# ------------------------------------------------------------------ the copy in hand
+PUBLIC_READS = ("/", "/api/page.json", "/api/v2/summary.json")
+
+
+def public_reads(base: str, *, timeout: float = 5.0) -> dict[str, dict]:
+    """The three public reads, each with its status, its time and what marks it stale."""
+    found = {}
+    with httpx.Client(timeout=timeout) as client:
+        for path in PUBLIC_READS:
+            started = time.monotonic()
+            try:
+                response = client.get(base + path)
+            except httpx.HTTPError as exc:
+                found[path] = {"status": None, "s": time.monotonic() - started, "error": repr(exc)}
+                continue
+            entry = {"status": response.status_code, "s": time.monotonic() - started,
+                     "warning": response.headers.get("warning"), "cache": response.headers.get("x-cache-status"),
+                     "age": response.headers.get("age")}
+            if path == "/api/page.json" and response.status_code == 200:
+                body = response.json()
+                entry.update(missing=body.get("missing"), generated_at=body.get("generated_at"))
+            found[path] = entry
+    return found
+
+
+def marked_stale(entry: dict) -> bool:
+    """An answer says it may be out of date: RFC 7234's Warning 110 (the frontend's or the
+    edge's), a stale edge copy, or a page document that names the sections it could not refresh."""
+    return bool(entry.get("warning") or entry.get("cache") in ("STALE", "UPDATING") or entry.get("missing"))
+
+
+def reads_for(base: str, seconds: float, *, until=None, longest: float = 15.0) -> list[dict]:
+    """Rounds of the public reads, for ``seconds``, then on until ``until(round)`` is true (at
+    most ``longest`` seconds in all): what the page says changes only as its copies are
+    refreshed, one refresh at a time, behind what it answers."""
+    rounds, started = [], time.monotonic()
+    while True:
+        rounds.append(public_reads(base))
+        elapsed = time.monotonic() - started
+        if elapsed >= longest or (elapsed >= seconds and (until is None or until(rounds[-1]))):
+            return rounds
+        time.sleep(0.2)
+
+
+def while_frozen(cluster, freeze, thaw, *, seconds: float, write_timeout: float, until=None) -> dict:
+    """``freeze()``; one incident written (what does the writer hear, how soon?) and the public
+    reads for ``seconds``; ``thaw()``; then how long until the page is whole again and a write
+    succeeds. The same for both shapes (``cluster``: Cluster or HACluster)."""
+    headers = {"Authorization": f"Bearer {cluster.admin_token}"}
+    base = cluster.url("frontend")
+    freeze()
+    try:
+        started = time.monotonic()
+        write = httpx.post(cluster.url("incidents", "/incidents"), headers=headers, timeout=write_timeout,
+                           json={"name": "while frozen", "status": "investigating", "message": "Frozen."})
+        write_s = time.monotonic() - started
+        rounds = reads_for(base, seconds, until=until)
+    finally:
+        thaw()
+    resumed = time.monotonic()
+    recovered = wait_until(lambda: not public_reads(base)["/api/page.json"].get("missing"), 30, 0.3)
+    recovered_s = time.monotonic() - resumed
+    after = httpx.post(cluster.url("incidents", "/incidents"), headers=headers, timeout=10,
+                       json={"name": "after the freeze", "status": "investigating", "message": "Back."})
+    return {"write": write, "write_s": write_s, "rounds": rounds, "last": rounds[-1], "recovered": recovered,
+            "recovered_s": recovered_s, "after": after,
+            "slowest": max(entry["s"] for r in rounds for entry in r.values()),
+            "statuses": collections.Counter(entry["status"] for r in rounds for entry in r.values())}
+
+
+@contextlib.contextmanager
+def running(cluster, request, label: str):
+    """Start ``cluster`` for a test module; keep its logs if a test of the module failed."""
+    failed_before = request.session.testsfailed
+    try:
+        started = time.monotonic()
+        cluster.start()
+        print(f"\n[faults] {label} up in {time.monotonic() - started:.1f} s (ports +{cluster.offset}, data in "
+              f"{cluster.var})", flush=True)
+        yield cluster
+    finally:
+        cluster.stop()
+        if request.session.testsfailed > failed_before:
+            print(f"\n[faults] logs of the processes kept in {cluster.var}")
+        else:
+            cluster.cleanup()

@@ -1,4 +1,5 @@
-"""Authorization, end to end: every write route of every service against six identities.
+"""Authorization, end to end: every write route of every service against every identity
+(people signed in with a password or with single sign-on, their API keys, forged tokens).
 
 The table EXPECTED below is the intent, written from the views (``require_role`` and the
 special rules), not from what the cluster happens to answer: a route whose real protection
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 import jwt
 import pytest
 import redis
-from conftest import request
+from conftest import request, sso_sign_in
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -33,11 +34,21 @@ WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 DEMO_PASSWORD = "polystatus-demo-2026"
 DEMO = {"bob": "bob@example.com", "carol": "carol@example.com"}
 
-IDENTITIES = ("anonymous", "carol", "bob", "alice", "expired", "foreign")
-ROLE_OF = {"carol": "user", "bob": "staff", "alice": "admin"}
+# API keys (issue 20) are identities too: each person's key with every scope their role may
+# hold acts exactly as that person (the ``*_key`` names); alice's key with only read scopes
+# writes nowhere a role is needed (403 scope_missing); a revoked key is no credential (401).
+# Single sign-on (issue 20) makes the same session as a password: sso_staff, made staff by the
+# provider's groups (conftest.SSO_ROLE_MAP), acts exactly as bob.
+IDENTITIES = ("anonymous", "carol", "bob", "alice", "expired", "foreign",
+              "carol_key", "bob_key", "alice_key", "read_only_key", "revoked_key", "sso_staff")
+ROLE_OF = {"carol": "user", "bob": "staff", "alice": "admin",
+           "carol_key": "user", "bob_key": "staff", "alice_key": "admin", "sso_staff": "staff"}
 RANK = {"user": 1, "staff": 2, "admin": 3}
 # No valid token: refused with 401 wherever a token is needed, whatever role it claims.
-WITHOUT_VALID_TOKEN = ("anonymous", "expired", "foreign")
+WITHOUT_VALID_TOKEN = ("anonymous", "expired", "foreign", "revoked_key")
+KEY_SERVICES = ("incidents", "users", "comms", "csp-status", "feature-flags")
+# users/users/apikeys/service.py CEILING: the write scopes each role may hold (reads: all).
+WRITE_SCOPES = {"carol": ("users",), "bob": ("users", "incidents", "comms", "csp-status"), "alice": KEY_SERVICES}
 
 # ops/launcher.py: users' base port and Redis database, and the private Redis's base port.
 USERS_BASE_PORT, USERS_REDIS_DB, REDIS_BASE_PORT = 5002, 2, 6390
@@ -47,7 +58,7 @@ JWKS_COOLDOWN_S = 5
 
 @dataclass(frozen=True)
 class Rule:
-    """Who gets through a route, among the six identities."""
+    """Who gets through a route, among the identities."""
 
     label: str
     admits: frozenset
@@ -68,13 +79,29 @@ USER, STAFF, ADMIN_ONLY = at_least("user"), at_least("staff"), at_least("admin")
 PUBLIC = open_to_all("anyone")
 # Probed on someone else's account (a missing id), so only the admin may go on; the "self"
 # half is covered by test_people_change_their_own_account_and_only_admins_change_roles.
-SELF_OR_ADMIN = Rule("self or admin", frozenset({"alice"}))
-# A service token is not among the six identities: of them, only the admin gets through.
-ADMIN_OR_SERVICE = Rule("admin or service token", frozenset({"alice"}))
+SELF_OR_ADMIN = Rule("self or admin", frozenset({"alice", "alice_key"}))
+# A service token is not among the identities: of them, only the admin gets through.
+ADMIN_OR_SERVICE = Rule("admin or service token", frozenset({"alice", "alice_key"}))
+# A key is made by a signed-in person; another key cannot make one (it could outlive its maker).
+SIGNED_IN_PERSON = Rule("user or above, signed in (not with an API key)",
+                        frozenset({"carol", "bob", "alice", "sso_staff"}))
+# Taking someone's second factor off is done by an admin in person, never by a script's key.
+ADMIN_IN_PERSON = Rule("admin, signed in (not with an API key)", frozenset({"alice"}))
 # An agent presents the token POST /agents gave it; nobody's JWT, not even an admin's, is one.
 AGENT_TOKEN = Rule("agent token", frozenset(), refusal=401)
 CREDENTIAL_IN_BODY = open_to_all("the body carries the credential")
+# A refresh token (in the body, or the browser's session cookie) is the credential; no access
+# token stands in for it, so an empty body is refused with 401 whoever sends it.
+REFRESH_TOKEN = Rule("refresh token (body or session cookie)", frozenset(), refusal=401)
+EMAILED_TOKEN = open_to_all("the emailed single-use token in the body is the credential")
+# The signature in the query is the credential (tested by
+# test_signed_links_that_act_need_their_signature_whatever_the_token): without one, 422 for all.
+SIGNED_LINK = open_to_all("the signed link is the credential")
+# Only a service token; of the identities, nobody gets through (a user's JWT has the wrong role).
+SERVICE_ONLY = Rule("service token", frozenset())
 PING_URL = open_to_all("healthchecks.io ping: the unguessable URL is the secret")
+# Healthchecks' Management API v3 takes a project's X-Api-Key (made by an admin), never a JWT.
+HEALTHCHECKS_API_KEY = Rule("Healthchecks API key (X-Api-Key)", frozenset(), refusal=401)
 MEGA_TEST_API = open_to_all("mega_test_api contract: applications post their status")
 OFREP = open_to_all("OFREP: an API key only when FLAGS_API_KEYS is set, and the e2e cluster sets none")
 
@@ -98,6 +125,16 @@ EXPECTED = {
     ("incidents", "POST", "/incidents"): STAFF,
     ("incidents", "POST", "/incidents/{incident_id}/updates"): STAFF,
     ("incidents", "POST", "/incidents/{incident_id}/takeover"): STAFF,
+    ("incidents", "PATCH", "/incidents/{incident_id}"): STAFF,
+    ("incidents", "PATCH", "/incidents/{incident_id}/updates/{update_id}"): STAFF,
+    ("incidents", "DELETE", "/incidents/{incident_id}"): ADMIN_ONLY,
+    ("incidents", "PUT", "/incidents/{incident_id}/postmortem"): STAFF,
+    ("incidents", "PUT", "/incidents/{incident_id}/postmortem/publish"): STAFF,
+    ("incidents", "PUT", "/incidents/{incident_id}/postmortem/revert"): STAFF,
+    ("incidents", "POST", "/incident-templates"): STAFF,
+    ("incidents", "PATCH", "/incident-templates/{template_id}"): STAFF,
+    ("incidents", "DELETE", "/incident-templates/{template_id}"): STAFF,
+    ("incidents", "PATCH", "/maintenances/{maintenance_id}"): STAFF,
     ("incidents", "POST", "/maintenances"): STAFF,
     ("incidents", "POST", "/maintenances/{maintenance_id}/updates"): STAFF,
     ("incidents", "DELETE", "/maintenances/{maintenance_id}"): STAFF,
@@ -107,16 +144,42 @@ EXPECTED = {
     ("users", "PATCH", "/users/{user_id}"): SELF_OR_ADMIN,
     ("users", "DELETE", "/users/{user_id}"): SELF_OR_ADMIN,
     ("users", "POST", "/auth/login"): CREDENTIAL_IN_BODY,
-    ("users", "POST", "/auth/refresh"): CREDENTIAL_IN_BODY,
+    ("users", "POST", "/auth/refresh"): REFRESH_TOKEN,
     ("users", "POST", "/auth/logout"): CREDENTIAL_IN_BODY,
     ("users", "POST", "/auth/token"): CREDENTIAL_IN_BODY,
     ("users", "POST", "/auth/keys/rotate"): ADMIN_ONLY,
+    # Probed for real: it ends every refresh-token session of whoever is admitted. Harmless here:
+    # the probes and the other tests hold access tokens, and the browser tests sign in afresh.
+    ("users", "POST", "/auth/logout-everywhere"): USER,
+    # sign-up and reset: anyone may ask for a link (rate limited, no enumeration); the emailed
+    # token is the credential of the confirmations.
+    ("users", "POST", "/auth/signup"): open_to_all("sign-up: a confirmation link is mailed"),
+    ("users", "POST", "/auth/signup/confirm"): EMAILED_TOKEN,
+    ("users", "POST", "/auth/reset"): open_to_all("forgotten password: a reset link is mailed"),
+    ("users", "POST", "/auth/reset/confirm"): EMAILED_TOKEN,
+    # a private page's read tokens: made and revoked by admins, checked by the frontend's service token
+    ("users", "POST", "/page-tokens"): ADMIN_ONLY,
+    ("users", "DELETE", "/page-tokens/{token_id}"): ADMIN_ONLY,
+    ("users", "POST", "/page-tokens/check"): SERVICE_ONLY,
     ("users", "PUT", "/users/me/follows/{incident_id}"): USER,
     ("users", "DELETE", "/users/me/follows/{incident_id}"): USER,
     ("users", "PUT", "/users/me/subscriptions/{component_id}"): USER,
     ("users", "DELETE", "/users/me/subscriptions/{component_id}"): USER,
     ("users", "DELETE", "/users/{user_id}/follows/{incident_id}"): ADMIN_OR_SERVICE,
     ("users", "DELETE", "/users/{user_id}/subscriptions/{component_id}"): ADMIN_OR_SERVICE,
+    # API keys: made by a signed-in person, revoked by their owner or an admin (probed on a
+    # missing id), introspected by services only.
+    ("users", "POST", "/api-keys"): SIGNED_IN_PERSON,
+    ("users", "DELETE", "/api-keys/{key_id}"): USER,
+    ("users", "POST", "/auth/api-keys/introspect"): SERVICE_ONLY,
+    # Two-factor sign-in: managed by a signed-in person (never with a key; a code is needed to
+    # turn it off, so an empty body is refused after authorization). Probed for real: the set-up
+    # only stores a pending secret for 10 minutes, which changes nothing until a code confirms it.
+    ("users", "POST", "/auth/totp/setup"): SIGNED_IN_PERSON,
+    ("users", "POST", "/auth/totp/enable"): SIGNED_IN_PERSON,
+    ("users", "POST", "/auth/totp/disable"): SIGNED_IN_PERSON,
+    ("users", "POST", "/auth/login/totp"): CREDENTIAL_IN_BODY,
+    ("users", "DELETE", "/users/{user_id}/totp"): ADMIN_IN_PERSON,
     # comms: staff post banners and announcements and acknowledge alerts; admins own channels
     # (their URLs hold webhook secrets) and the delivery machinery.
     ("comms", "POST", "/banners"): STAFF,
@@ -127,8 +190,17 @@ EXPECTED = {
     ("comms", "POST", "/channels"): ADMIN_ONLY,
     ("comms", "PATCH", "/channels/{channel_id}"): ADMIN_ONLY,
     ("comms", "DELETE", "/channels/{channel_id}"): ADMIN_ONLY,
+    ("comms", "POST", "/channels/{channel_id}/test"): ADMIN_ONLY,
     ("comms", "POST", "/dead-letters/{delivery_id}/retry"): ADMIN_ONLY,
+    ("comms", "DELETE", "/dead-letters/{delivery_id}"): ADMIN_ONLY,
     ("comms", "POST", "/reports/runs"): ADMIN_OR_SERVICE,
+    # account emails are asked for by users with its service token; no person's token will do.
+    ("comms", "POST", "/messages"): SERVICE_ONLY,
+    ("comms", "POST", "/subscribers"): open_to_all("email-only subscription, confirmed by a mailed link"),
+    ("comms", "POST", "/subscribers/confirm"): EMAILED_TOKEN,
+    ("comms", "DELETE", "/subscribers/{subscriber_id}"): ADMIN_ONLY,
+    ("comms", "POST", "/unsubscribe"): SIGNED_LINK,
+    ("comms", "POST", "/alerts/{alert_id}/ack/link"): SIGNED_LINK,
     # csp-status: admins configure what is watched (targets reach the network); staff may run a
     # check now; jobs ping anonymously; agents post results with their own token.
     ("csp-status", "POST", "/providers"): ADMIN_ONLY,
@@ -137,6 +209,8 @@ EXPECTED = {
     ("csp-status", "PUT", "/providers/{provider_id}/mappings"): ADMIN_ONLY,
     ("csp-status", "POST", "/providers/{provider_id}/poll"): ADMIN_ONLY,
     ("csp-status", "POST", "/config/reload"): ADMIN_ONLY,
+    ("comms", "POST", "/config/reload"): ADMIN_ONLY,
+    ("csp-status", "POST", "/import/gatus"): ADMIN_ONLY,
     ("csp-status", "POST", "/checks"): ADMIN_ONLY,
     ("csp-status", "PATCH", "/checks/{check_id}"): ADMIN_ONLY,
     ("csp-status", "DELETE", "/checks/{check_id}"): ADMIN_ONLY,
@@ -146,6 +220,15 @@ EXPECTED = {
     ("csp-status", "DELETE", "/heartbeats/{heartbeat_id}"): ADMIN_ONLY,
     ("csp-status", "POST", "/ping/{heartbeat_id}"): PING_URL,
     ("csp-status", "POST", "/ping/{heartbeat_id}/{suffix}"): PING_URL,
+    ("csp-status", "POST", "/ping/{ping_key}/{slug}/{suffix}"): PING_URL,
+    ("csp-status", "POST", "/heartbeats/projects"): ADMIN_ONLY,
+    ("csp-status", "POST", "/heartbeats/api-keys"): ADMIN_ONLY,
+    ("csp-status", "DELETE", "/heartbeats/api-keys/{key_id}"): ADMIN_ONLY,
+    ("csp-status", "POST", "/api/v3/checks/"): HEALTHCHECKS_API_KEY,
+    ("csp-status", "POST", "/api/v3/checks/{code}"): HEALTHCHECKS_API_KEY,
+    ("csp-status", "DELETE", "/api/v3/checks/{code}"): HEALTHCHECKS_API_KEY,
+    ("csp-status", "POST", "/api/v3/checks/{code}/pause"): HEALTHCHECKS_API_KEY,
+    ("csp-status", "POST", "/api/v3/checks/{code}/resume"): HEALTHCHECKS_API_KEY,
     ("csp-status", "POST", "/api/apps/"): MEGA_TEST_API,
     ("csp-status", "POST", "/agents"): ADMIN_ONLY,
     ("csp-status", "DELETE", "/agents/{agent_id}"): ADMIN_ONLY,
@@ -156,9 +239,16 @@ EXPECTED = {
     ("feature-flags", "DELETE", "/flags/{key}"): ADMIN_ONLY,
     ("feature-flags", "PUT", "/flags/import"): ADMIN_ONLY,
     ("feature-flags", "POST", "/segments"): ADMIN_ONLY,
+    ("feature-flags", "DELETE", "/segments/{key}"): ADMIN_ONLY,
     ("feature-flags", "POST", "/ofrep/v1/evaluate/flags/{key}"): OFREP,
     ("feature-flags", "POST", "/ofrep/v1/evaluate/flags"): OFREP,
     # frontend: one origin for the browser; the caller's token goes through untouched.
+    ("frontend", "POST", "/report"): open_to_all("'I have a problem' as a plain form, for pages without JavaScript"),
+    # a private page's door: the password is the credential; the session cookie is made from a bearer token
+    ("frontend", "POST", "/page-access"): open_to_all("the private page's password in the form is the credential"),
+    ("frontend", "POST", "/page-access/session"): SIGNED_IN_PERSON,
+    ("frontend", "DELETE", "/page-access/session"): open_to_all("signing out drops the page's cookie"),
+    ("frontend", "POST", "/preview/markdown"): open_to_all("renders Markdown as the public pages do; changes nothing"),
     ("frontend", "POST", "/api/{service}/{path}"): PassThrough(
         "pass-through", (("incidents", "POST", "/components"), ("incidents", "POST", "/reports"))),
     ("frontend", "PUT", "/api/{service}/{path}"): PassThrough(
@@ -246,7 +336,7 @@ def write_routes(cluster) -> set:
     return found
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def demo_tokens(cluster) -> dict:
     """bob's and carol's access tokens, signed in once per session (sign-ins are rate limited)."""
     tokens = {}
@@ -258,7 +348,7 @@ def demo_tokens(cluster) -> dict:
     return tokens
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def forged_tokens(cluster, admin_token) -> dict:
     """Tokens carrying alice's real claims (the most privileged, so the strongest test):
 
@@ -288,10 +378,42 @@ def forged_tokens(cluster, admin_token) -> dict:
             "control": mint(real_key, now, now + 600)}
 
 
-@pytest.fixture(scope="session")
-def headers_of(admin_token, demo_tokens, forged_tokens) -> dict:
+@pytest.fixture(scope="module")
+def api_keys(cluster, admin_token, demo_tokens) -> dict:
+    """The key identities: made through users's API by their owners, as a script's author would."""
+    tokens = {"alice": admin_token, **demo_tokens}
+
+    def make(who: str, scopes: list[str]) -> dict:
+        status, key, _ = request("POST", cluster.url("users", "/api-keys"), {"name": f"authz {who}", "scopes": scopes},
+                                 {"Authorization": f"Bearer {tokens[who]}"})
+        assert status == 201, (who, key)
+        return key
+
+    reads = [f"{service}:read" for service in KEY_SERVICES]
+    keys = {f"{who}_key": make(who, reads + [f"{service}:write" for service in WRITE_SCOPES[who]])["secret"]
+            for who in ("carol", "bob", "alice")}
+    keys["read_only_key"] = make("alice", reads)["secret"]
+    revoked = make("alice", reads + [f"{service}:write" for service in KEY_SERVICES])
+    status, _, _ = request("DELETE", cluster.url("users", f"/api-keys/{revoked['id']}"),
+                           headers={"Authorization": f"Bearer {admin_token}"})
+    assert status == 204
+    keys["revoked_key"] = revoked["secret"]  # never used before its revocation: no cache holds it
+    return keys
+
+
+@pytest.fixture(scope="module")
+def sso_token(cluster) -> str:
+    """dana, whom the provider puts in the ops group, signed in by single sign-on."""
+    token = sso_sign_in(cluster, "dana-at-idp", email="dana@example.com", email_verified=True, name="Dana",
+                        groups=["ops"])
+    assert jwt.decode(token, options={"verify_signature": False})["role"] == "staff"
+    return token
+
+
+@pytest.fixture(scope="module")
+def headers_of(admin_token, demo_tokens, forged_tokens, api_keys, sso_token) -> dict:
     bearer = {"alice": admin_token, **demo_tokens, "expired": forged_tokens["expired"],
-              "foreign": forged_tokens["foreign"]}
+              "foreign": forged_tokens["foreign"], **api_keys, "sso_staff": sso_token}
     return {"anonymous": {}, **{who: {"Authorization": f"Bearer {token}"} for who, token in bearer.items()}}
 
 
@@ -333,7 +455,7 @@ def test_every_write_route_admits_exactly_the_intended_identities(service, clust
             problem = mismatch(rule, who, status)
             if problem:
                 mismatches.append(f"{' '.join(key[1:])} [{rule.label}] as {who}: {problem} {error_code(answer)}".rstrip())
-            if key == ROTATION and who == "alice" and status < 300:
+            if key == ROTATION and who in ("alice", "alice_key") and status < 300:
                 # Alice really rotated the key. That is harmless by design: the old key stays in
                 # the JWKS until its tokens expire, so every token minted so far still verifies.
                 # But a service that fetched the JWKS less than JWKS_COOLDOWN_S ago would refuse
@@ -371,16 +493,35 @@ def test_people_change_their_own_account_and_only_admins_change_roles(cluster, h
     assert status == 403, f"bob made himself admin: {status} {answer}"
 
 
-def test_signed_links_that_act_on_a_get_need_their_signature_whatever_the_token(cluster, headers_of):
-    """Not write methods, but they change state: a link in an email acknowledges an alert or
-    unsubscribes someone. The signature is the credential; no bearer token, not even an admin's,
-    stands in for it. (The ids do not exist, so a missing check would answer 404, not act.)"""
-    links = ["/alerts/authz-probe-missing/ack?s=not-a-signature",
-             "/unsubscribe?u=authz-probe-missing&k=follows&t=authz-probe-missing&s=not-a-signature"]
-    answers = {(link, who): send("GET", cluster.url("comms", link), headers_of[who])[0]
-               for link in links for who in IDENTITIES}
+def test_signed_links_that_act_need_their_signature_whatever_the_token(cluster, headers_of):
+    """A link in an email or a chat message acknowledges an alert or unsubscribes someone. The
+    signature is the credential; no bearer token, not even an admin's, stands in for it. The GET
+    of an older link only leads on to the public page, after the same check. (The ids do not
+    exist, so a missing check would answer 404 or 200, not 403.)"""
+    links = [("GET", "/alerts/authz-probe-missing/ack?s=not-a-signature"),
+             ("POST", "/alerts/authz-probe-missing/ack/link?s=not-a-signature"),
+             ("GET", "/unsubscribe?u=authz-probe-missing&k=follows&t=authz-probe-missing&s=not-a-signature"),
+             ("POST", "/unsubscribe?u=authz-probe-missing&k=email&t=all&s=not-a-signature")]
+    answers = {(method, link, who): request(method, cluster.url("comms", link), None, headers_of[who])[0]
+               for method, link in links for who in IDENTITIES}
+    REQUESTS_MADE[0] += len(answers)
     wrong = {case: status for case, status in answers.items() if status != 403}
     assert not wrong, f"a signed link acted without a valid signature: {wrong}"
+
+
+def test_the_session_cookie_routes_refuse_a_request_from_another_origin(cluster):
+    """CSRF: the routes that read the session cookie answer only our own pages' Origin."""
+    status, body, headers = request("POST", cluster.public + "/api/users/auth/login",
+                                    {"email": "carol@example.com", "password": DEMO_PASSWORD, "session": "cookie"})
+    assert status == 200 and "refresh_token" not in body
+    cookie = next(v for k, v in headers.items() if k.lower() == "set-cookie").split(";", 1)[0]
+    for path in ("/api/users/auth/refresh", "/api/users/auth/logout"):
+        status, body, _ = request("POST", cluster.public + path, {},
+                                  {"Cookie": cookie, "Origin": "https://attacker.example"})
+        assert (status, error_code(body)) == (403, "csrf"), (path, status, body)
+    status, body, _ = request("POST", cluster.public + "/api/users/auth/refresh", {},
+                              {"Cookie": cookie, "Origin": cluster.public})
+    assert status == 200 and body["access_token"]
 
 
 def test_the_forged_tokens_are_refused_for_the_reason_they_were_forged(cluster, forged_tokens):

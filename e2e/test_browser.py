@@ -4,27 +4,19 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import signal
 import subprocess
 import time
+import urllib.request
 from urllib.parse import urlsplit
 
 import pytest
+from browsing import SIZES, axe_violations, page_width, with_axe
 from conftest import request
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
+from polystatus.fuzzing import strict_feed, strict_json, strict_xml
 
 DEMO_PASSWORD = "polystatus-demo-2026"  # users.demo: bob is staff, carol is a user
-
-
-@pytest.fixture(scope="session")
-def browser():
-    executable = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert executable, "Chromium is missing: `make test` installs Debian's chromium package"
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture()
@@ -120,11 +112,11 @@ def test_an_admin_sees_the_agents_and_registers_one(page):
     deadline = time.monotonic() + 60
     while True:
         page.get_by_role("tab", name="Checks").click()
-        page.wait_for_selector("table")
-        if page.locator("td .pill.region", has_text="agent-1").count() or time.monotonic() > deadline:
+        page.wait_for_selector("[data-check]")
+        if page.locator("[data-check] .tag", has_text="agent-1").count() or time.monotonic() > deadline:
             break
         time.sleep(1)
-    expect(page.locator("td .pill.region", has_text="agent-1").first).to_be_visible()
+    expect(page.locator("[data-check] .tag", has_text="agent-1").first).to_be_visible()
 
 
 def test_a_user_follows_an_incident(page, cluster, admin_token):
@@ -195,3 +187,54 @@ def test_the_page_still_works_with_a_backing_service_stopped(page, cluster):
     finally:
         for pid in pids:
             os.kill(pid, signal.SIGCONT)
+
+
+def test_a_nasty_incident_title_and_banner_render_as_text_and_every_feed_still_parses(browser, cluster, admin_token):
+    """Issue 21: text the rules accept (markup, a decomposed accent, right-to-left words, emoji,
+    a very long word) shows as typed, on a desktop and a phone; what they refuse (a form feed)
+    is a 422 naming the field; the feeds and the Statuspage JSON on the public origin parse."""
+    auth = {"Authorization": f"Bearer {admin_token}"}
+    word = "Unterbrechungsfreiestromversorgungsanlagenwartung" * 2
+    title = f'<img src=x onerror="window.__pwned=1"> Cafe\u0301 ]]> &amp; مرحبا 🙂 {word}'
+    shown = title.replace("Cafe\u0301", "Caf\u00e9")  # names are stored in NFC
+    status, body, _ = request("POST", cluster.url("incidents", "/incidents"), {"name": title, "status": "investigating",
+                              "message": "Line one\n<script>window.__pwned=2</script>\tLine two"}, auth)
+    assert status == 201 and body["name"] == shown, body
+    banner = f"<b>Payments</b> \u200fمتأخرة\u200e are slow ⚠️ {word}"
+    status, created, _ = request("POST", cluster.url("comms", "/banners"), {"message": banner, "severity": "warning"}, auth)
+    assert status == 201, created
+    try:
+        status, refused, _ = request("POST", cluster.url("incidents", "/incidents"),
+                                     {"name": "Form\x0cfeed", "status": "investigating", "message": "m"}, auth)
+        assert status == 422 and "name" in refused["error"]["details"]["json"]
+        for size, viewport in SIZES.items():
+            context = browser.new_context(locale="en-GB", base_url=cluster.public, viewport=viewport)
+            with_axe(context)
+            page = context.new_page()
+            errors = []
+            page.on("pageerror", lambda exc, errors=errors: errors.append(str(exc)))
+            heading = open_until(page, "/", f'.incident h3:has-text("{word[:40]}")')
+            expect(heading).to_have_text(shown)
+            expect(page.locator("#banners .banner span").filter(has_text="are slow")).to_have_text(banner)
+            assert page.locator("main img, #banners b").count() == 0 and page.evaluate("window.__pwned") is None
+            scroll_width, width = page_width(page)
+            assert scroll_width <= width, f"the page is wider than the {size} screen"
+            assert axe_violations(page) == []
+            page.screenshot(path=os.path.join(cluster.var, f"nasty-text-{size}.png"), full_page=False)
+            context.close()
+            assert errors == [], errors
+        for path in ("/history.atom", "/history.rss"):  # cached a few seconds by the frontend
+            deadline = time.monotonic() + 30
+            while True:
+                raw = urllib.request.urlopen(cluster.public + path, timeout=10).read()
+                strict_feed(raw)  # expat, then feedparser with no bozo flag
+                # the titles as written (feedparser reads RSS titles as HTML, so it is asked nothing more)
+                if shown in [e.text for e in strict_xml(raw).iter() if e.tag.rsplit("}", 1)[-1] == "title"]:
+                    break
+                assert time.monotonic() < deadline, f"{path} never showed the incident"
+                time.sleep(1)
+        strict_json(urllib.request.urlopen(cluster.public + "/api/v2/summary.json", timeout=10).read())
+    finally:  # the banner and the incident would stay on every later page of the run
+        request("DELETE", cluster.url("comms", f"/banners/{created['id']}"), headers=auth)
+        request("POST", cluster.url("incidents", f"/incidents/{body['id']}/updates"),
+                {"status": "resolved", "message": "Resolved."}, auth)

@@ -19,7 +19,9 @@ def create_app(config: dict | None = None):
     from .banners.views import bp as banners_bp
     from .channels.views import bp as channels_bp
     from .deliveries.views import bp as deliveries_bp
+    from .messages.views import bp as messages_bp
+    from .subscribers.views import bp as subscribers_bp
 
-    for blueprint in (banners_bp, channels_bp, deliveries_bp):
+    for blueprint in (banners_bp, channels_bp, deliveries_bp, messages_bp, subscribers_bp):
         app.register_blueprint(blueprint)
     return app

@@ -1,7 +1,9 @@
 """comms background work: `python -m comms.worker`.
 
 - consumers of incidents', csp-status's and users' events, planning deliveries;
-- the delivery loop (send, retry with backoff, dead-letter) and alert reminders.
+- the delivery loop (send, retry with backoff, dead-letter) and alert reminders;
+- the CHANNELS_CONFIG file, applied once at start (every replica may: declared channels have
+  ids derived from their names, so applying twice writes the same thing).
 Consumers are named after the host, so a restarted worker takes its own pending entries
 back at once; entries of a worker that died elsewhere are reclaimed after 30 s.
 """
@@ -14,11 +16,13 @@ import sys
 import threading
 
 from polystatus import events
+from polystatus.audit import EVENT_TYPE as AUDIT_EVENT
 from polystatus.clock import SystemClock
 from polystatus.redis_store import connect
 from polystatus.runner import run_loops
 
-from . import settings
+from . import config_file, settings
+from .channels import flows as channel_flows
 from .deliveries import flows
 from .deliveries import storage as delivery_storage
 from .deliveries.people import People
@@ -26,7 +30,7 @@ from .deliveries.people import People
 log = logging.getLogger("comms.worker")
 
 STREAMS = [("INCIDENTS_EVENTS_URL", "incidents", None),
-           ("CSP_STATUS_EVENTS_URL", "csp-status", {"check.status_changed"}),
+           ("CSP_STATUS_EVENTS_URL", "csp-status", {"check.status_changed", "check.expiry_warning"}),
            ("USERS_EVENTS_URL", "users", {"user.deleted"})]
 
 
@@ -38,6 +42,8 @@ def make_loops(config: dict, clock=None, *, consumer_name: str | None = None):
     name = consumer_name or f"comms-{socket.gethostname()}"
 
     def handler(event, pipe):
+        if event.type == AUDIT_EVENT:
+            return  # the audit trail is users' (users.worker); nobody is notified of it
         if event.type == "user.deleted":
             return  # their address is gone from users; planned deliveries already carry it
         flows.plan(r, config, event, pipe, people, clock.now())
@@ -65,8 +71,23 @@ def make_loops(config: dict, clock=None, *, consumer_name: str | None = None):
             if not any(counts.values()):
                 stop.wait(1)
 
+    def channels_config(stop: threading.Event) -> None:
+        path = config.get("CHANNELS_CONFIG")
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+        try:
+            outcome = channel_flows.apply_config(r, text, read_secret=settings.channel_url)
+        except config_file.ConfigError as exc:
+            # Not retried: the file will not fix itself; POST /config/reload after editing it.
+            log.error("%s not applied: %s %s", path, exc.message, exc.details)
+        else:
+            log.info("applied %s: %s", path, outcome)
+        stop.wait()
+
     loops = {f"events-{service}": consumer(key, service, types) for key, service, types in STREAMS}
     loops["deliveries"] = deliver
+    if config.get("CHANNELS_CONFIG"):
+        loops["channels-config"] = channels_config
     return loops
 
 

@@ -11,7 +11,7 @@ import pytest
 from comms.app import create_app
 from comms.mail.catcher import start as start_catcher
 from polystatus.clock import FrozenClock
-from polystatus.testing import free_port
+from polystatus.testing import WebhookReceiver, free_port
 
 
 class FakeUsers:
@@ -92,6 +92,13 @@ def users():
     fake = FakeUsers()
     yield fake
     fake.server.shutdown()
+
+
+@pytest.fixture()
+def receiver():
+    server = WebhookReceiver()
+    yield server
+    server.stop()
 
 
 @pytest.fixture()

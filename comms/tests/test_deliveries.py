@@ -1,13 +1,11 @@
 """Fan-out through a real SMTP server and real HTTP receivers on loopback."""
 import json
-import threading
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import pytest
 from comms.deliveries import flows
 from polystatus import events
 from polystatus.events import Event
+from polystatus.testing import WebhookReceiver
 
 
 def incident_event(r, *, event_type="incident.created", incident_id="inc1", components=("api",), name="API down",
@@ -17,6 +15,8 @@ def incident_event(r, *, event_type="incident.created", incident_id="inc1", comp
                          "components": [{"id": c, "name": c.upper(), "status": "major_outage"} for c in components],
                          "incident_updates": [{"status": status, "body": "We are looking into it."}]},
             "update": {"status": status, "body": "We are looking into it."}, "automated": False}
+    if event_type == "incident.edited":
+        data["edits"] = [{"field": "name", "before": "API slow", "after": name}]
     pipe = r.pipeline(transaction=True)
     events.publish(pipe, "incidents", event_type, data)
     pipe.execute()
@@ -36,34 +36,6 @@ def person(i):
     return {"id": f"u{i}", "email": f"user{i}@example.com", "display_name": f"User {i}"}
 
 
-class Receiver:
-    def __init__(self, status=200):
-        self.bodies = []
-        self.status = status
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802
-                receiver.bodies.append((self.path, json.loads(self.rfile.read(int(self.headers["Content-Length"])))))
-                self.send_response(receiver.status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.host = f"127.0.0.1:{self.server.server_address[1]}"
-
-
-@pytest.fixture()
-def receiver():
-    server = Receiver()
-    yield server
-    server.server.shutdown()
-
-
 def test_followers_and_subscribers_get_one_email_each_with_unsubscribe(app, r, users, mailbox, clock):
     users.followers["inc1"] = [person(1), person(2)]
     users.subscribers["api"] = [person(2), person(3)]
@@ -76,7 +48,9 @@ def test_followers_and_subscribers_get_one_email_each_with_unsubscribe(app, r, u
     text = message.get_body(("plain",)).get_content()
     html = message.get_body(("html",)).get_content()
     assert "We are looking into it." in text and "<h2>API down</h2>" in html
-    assert "https://comms.example.com/unsubscribe?" in text and message["List-Unsubscribe"]
+    assert "https://status.example.com/unsubscribe?" in text
+    assert message["List-Unsubscribe"].startswith("<https://status.example.com/api/comms/unsubscribe?")
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
 
 
 def test_user_text_is_escaped_in_html_emails(app, r, users, mailbox, clock):
@@ -98,10 +72,20 @@ def test_the_unsubscribe_link_removes_the_subscription_through_users(app, client
     users.subscribers["api"] = [person(3)]
     plan_and_send(app, r, incident_event(r), clock)
     text = mailbox.messages()[0].get_body(("plain",)).get_content()
-    link = next(line for line in text.splitlines() if "/unsubscribe?" in line).split("https://comms.example.com", 1)[1]
-    assert client.get(link).status_code == 200
+    link = next(line for line in text.splitlines() if "/unsubscribe?" in line).split("https://status.example.com", 1)[1]
+    # the link opens a page of the public site; only its button (a POST) unsubscribes
+    assert client.post(link).status_code == 200
     assert ("users", "u3", "subscriptions", "api") in users.removed
-    assert client.get(link.replace("&s=", "&s=0")).status_code == 403
+    assert client.post(link.replace("&s=", "&s=0")).status_code == 403
+
+
+def test_an_unsubscribe_link_of_an_older_mail_leads_to_the_public_page_and_changes_nothing(client, users):
+    query = flows._unsubscribe_query({"UNSUBSCRIBE_SECRET": "test-secret"}, "u3", "subscriptions", "api")
+    response = client.get(f"/unsubscribe?{query}")
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"https://status.example.com/unsubscribe?{query}"
+    assert users.removed == []
+    assert client.get(f"/unsubscribe?{query.replace('&s=', '&s=0')}").status_code == 403
 
 
 def test_channels_receive_statuspage_shaped_webhooks_and_apprise_json(app, client, as_, r, users, clock, receiver):
@@ -152,7 +136,7 @@ def test_log_only_renders_and_records_but_sends_nothing(app, r, users, mailbox, 
 
 
 def test_failures_retry_with_backoff_then_become_dead_letters_an_admin_can_retry(app, client, as_, r, clock):
-    bad = Receiver(status=503)
+    bad = WebhookReceiver(status=503)
     client.post("/channels", headers=as_("alice"), json={"name": "Flaky", "url": f"webhook://{bad.host}/x",
                                                           "events": ["incident.*"]})
     app.config["MAX_ATTEMPTS"] = 3
@@ -170,19 +154,20 @@ def test_failures_retry_with_backoff_then_become_dead_letters_an_admin_can_retry
     assert client.post(f"/dead-letters/{dead[0]['id']}/retry", headers=as_("alice")).status_code == 200
     assert flows.deliver_due(r, app.config, clock.now(), "t")["sent"] == 1
     assert len(bad.bodies) == 4
-    bad.server.shutdown()
+    bad.stop()
 
 
 def test_alerts_repeat_until_acknowledged(app, client, as_, r, clock, receiver):
     client.post("/channels", headers=as_("alice"), json={"name": "On call", "url": f"json://{receiver.host}/oncall",
                                                           "events": ["check.status_changed"], "repeat_minutes": 10})
     pipe = r.pipeline(transaction=True)
-    events.publish(pipe, "csp-status", "check.status_changed", {"check_id": "c1", "name": "API", "state": "down",
-                                                                "previous_state": "up", "component_ids": [], "reason": "500"})
+    events.publish(pipe, "csp-status", "check.status_changed", {
+        "check_id": "c1", "name": "API", "source": "check", "state": "down", "previous_state": "up",
+        "component_ids": [], "reason": "500", "regions": {"local": False}, "at": "2026-01-05T12:00:00.000Z"})
     pipe.execute()
     event = Event.from_entry(*r.xrevrange("events:csp-status", count=1)[0])
     plan_and_send(app, r, event, clock)
-    assert len(receiver.bodies) == 1 and "/ack?s=" in receiver.bodies[0][1]["message"]
+    assert len(receiver.bodies) == 1 and "https://status.example.com/ack?alert=" in receiver.bodies[0][1]["message"]
     clock.advance(minutes=15)
     flows.repeat_alerts(r, app.config, clock.now())
     flows.deliver_due(r, app.config, clock.now(), "t")
@@ -198,8 +183,9 @@ def test_alerts_repeat_until_acknowledged(app, client, as_, r, clock, receiver):
 def test_an_alert_stops_on_recovery(app, r, clock):
     for state in ("down", "up"):
         pipe = r.pipeline(transaction=True)
-        events.publish(pipe, "csp-status", "check.status_changed", {"check_id": "c1", "name": "API", "state": state,
-                                                                    "component_ids": []})
+        events.publish(pipe, "csp-status", "check.status_changed", {
+            "check_id": "c1", "name": "API", "source": "check", "state": state, "previous_state": "unknown",
+            "component_ids": [], "reason": "", "regions": {}, "at": "2026-01-05T12:00:00.000Z"})
         pipe.execute()
         plan_and_send(app, r, Event.from_entry(*r.xrevrange("events:csp-status", count=1)[0]), clock)
     assert r.scard("alerts:open") == 0
@@ -254,3 +240,41 @@ def test_the_event_timestamps_do_not_matter_for_dedup(app, r, users, mailbox, cl
 
 
 __all__ = ["timedelta"]
+
+
+def test_an_expiry_warning_reaches_the_channels_that_route_it_once_without_an_alert(app, client, as_, r, clock, receiver):
+    for name, wanted in (("Certificates", ["check.expiry_warning"]), ("All checks", ["check.*"]),
+                         ("Outages only", ["check.status_changed"])):
+        response = client.post("/channels", headers=as_("alice"), json={
+            "name": name, "url": f"json://{receiver.host}/{name.split()[0].lower()}", "events": wanted})
+        assert response.status_code == 201, response.json
+    pipe = r.pipeline(transaction=True)
+    # the payload csp-status publishes (csp_status.checks.service.expiry_warning)
+    events.publish(pipe, "csp-status", "check.expiry_warning", {
+        "check_id": "c1", "name": "Shop", "component_ids": ["web"], "what": "certificate", "subject": "shop.example.com",
+        "expires_at": "2026-03-09T12:00:00+00:00", "days_left": 6, "threshold": 7, "at": "2026-03-02T12:00:00+00:00"})
+    pipe.execute()
+    event = Event.from_entry(*r.xrevrange("events:csp-status", count=1)[0])
+    _, counts = plan_and_send(app, r, event, clock)
+    assert counts["sent"] == 2
+    bodies = dict(receiver.bodies)
+    assert set(bodies) == {"/certificates", "/all"}
+    assert bodies["/all"]["title"] == "[Expiring] Shop: TLS certificate expires in 6 days"
+    assert "shop.example.com" in bodies["/all"]["message"] and "2026-03-09" in bodies["/all"]["message"]
+    assert client.get("/alerts", headers=as_("bob")).json["alerts"] == []  # a warning, not an outage: no reminders
+
+
+def test_each_follower_and_subscriber_reads_the_incident_mail_in_their_own_language(app, r, users, mailbox, clock):
+    users.followers["inc1"] = [{**person(1), "lang": "fr"}, person(2)]
+    users.subscribers["api"] = [{**person(3), "lang": "en"}]
+    plan_and_send(app, r, incident_event(r, status="identified"), clock)
+    mails = {m["To"]: m for m in mailbox.messages()}
+    french = mails["user1@example.com"]
+    assert french["Subject"] == "[Identifié] API down"
+    text, html = french.get_body(("plain",)).get_content(), french.get_body(("html",)).get_content()
+    assert "Identifié: We are looking into it." in text and "Composants concernés: API" in text
+    assert "Se désabonner: https://status.example.com/unsubscribe?" in text
+    assert "Suivre cet incident" in html and "Se désabonner" in html
+    for english in ("user2@example.com", "user3@example.com"):  # no language said: English
+        assert mails[english]["Subject"] == "[Identified] API down"
+        assert "Affected: API" in mails[english].get_body(("plain",)).get_content()

@@ -44,7 +44,7 @@ def test_a_killed_worker_neither_loses_nor_duplicates_a_fanout(redis_server, red
     events.publish(pipe, "incidents", "incident.created", {
         "incident": {"id": "inc9", "name": "Big outage", "status": "investigating", "impact": "critical",
                      "components": [], "incident_updates": [{"status": "investigating", "body": "Looking"}]},
-        "update": {"status": "investigating", "body": "Looking"}})
+        "update": {"status": "investigating", "body": "Looking"}, "automated": False})
     pipe.execute()
     env = {**os.environ, "REDIS_URL": redis_url, "INCIDENTS_EVENTS_URL": redis_server.url(1),
            "CSP_STATUS_EVENTS_URL": redis_server.url(2), "USERS_EVENTS_URL": redis_server.url(3),

@@ -33,8 +33,9 @@ from datetime import UTC, datetime
 
 import aiohttp
 from polystatus import logs, outbound
+from polystatus.errors import Invalid
 
-from .checks import engine
+from .checks import datastores, engine, rdap, spec
 
 log = logging.getLogger("csp_status.agent")
 VERSION = "0.1.0"
@@ -47,11 +48,16 @@ class TokenRefused(Exception):
 class Agent:
     def __init__(self, server: str, token: str, *, region: str | None = None, batch_size: int = 500,
                  buffer_limit: int = 50_000, concurrency: int = 100, timeout: float = 10.0,
-                 now=time.time, token_source=None, source_address: str | None = None):
+                 now=time.time, token_source=None, source_address: str | None = None,
+                 rdap_bootstrap: str = rdap.IANA_BOOTSTRAP, blocking_concurrency: int = 8):
         self.server = server.rstrip("/")
         self.token = token
         self.token_source = token_source  # re-read after a refusal (a token file rewritten)
         self.source_address = source_address
+        self.domains = rdap.DomainExpiry(rdap_bootstrap)  # [DOMAIN_EXPIRATION], cached for the agent's life
+        # sql checks' drivers block: they run on these threads, at most blocking_concurrency at once
+        self.blocking = datastores.Blocking(blocking_concurrency)
+        self.certificates = engine.Certificates()  # expiry dates for the warnings, kept hours
         self.region = region
         self.batch_size = batch_size
         self.buffer: collections.deque[dict] = collections.deque(maxlen=buffer_limit)
@@ -97,9 +103,19 @@ class Agent:
         return True
 
     def apply(self, checks: list[dict]) -> None:
-        """New checks start at a random point of their interval; changed ones keep their slot."""
+        """New checks start at a random point of their interval; changed ones keep their slot.
+        Each assignment passes the same check spec as the server's (an agent older or newer
+        than its server skips, and says so, a check it cannot judge rather than misjudge it)."""
         now = self.now()
-        fresh = {c["id"]: c for c in checks}
+        fresh = {}
+        for check in checks:
+            try:
+                spec.validate(check, allow_private=self.allow_private, resolve=False)
+            except (Invalid, KeyError) as exc:
+                log.error("check %s (%s) skipped: %s %s", check.get("id"), check.get("name"),
+                          getattr(exc, "message", exc), getattr(exc, "details", "") or "")
+                continue
+            fresh[check["id"]] = check
         for check_id, check in fresh.items():
             if check_id not in self.next_run:
                 self.next_run[check_id] = now + random.uniform(0, min(check.get("interval", 60), 10))  # noqa: S311
@@ -151,7 +167,8 @@ class Agent:
                 log.warning("buffer full (%d results): %d oldest results dropped so far", self.buffer.maxlen, self.dropped)
         item = {"id": secrets.token_urlsafe(12), "check_id": check["id"], "ok": bool(result["ok"]),
                 "reason": str(result.get("reason", ""))[:2000], "at": result["at"]}
-        for key in ("status", "response_time_ms", "lag_s"):
+        for key in ("status", "response_time_ms", "lag_s", "row_count", "packet_loss", "certificate_expires_at",
+                    "domain_expires_at"):
             if result.get(key) is not None:
                 item[key] = result[key]
         self.buffer.append(item)
@@ -161,7 +178,8 @@ class Agent:
         if not checks:
             return 0
         results = await engine.run_many(checks, session, concurrency=self.concurrency,
-                                        allow_private=self.allow_private, now=datetime.now(UTC))
+                                        allow_private=self.allow_private, now=datetime.now(UTC), domains=self.domains,
+                                        blocking=self.blocking, certificates=self.certificates)
         for check, result in zip(checks, results, strict=True):
             self.keep(check, result)
         return len(checks)
@@ -267,7 +285,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--token", help="the agent token (prefer AGENT_TOKEN or --token-file)")
     parser.add_argument("--token-file", help="a file holding the token")
     parser.add_argument("--concurrency", type=int, default=100)
+    parser.add_argument("--blocking-concurrency", type=int, default=8,
+                        help="sql checks in flight at once (their drivers block, each on a thread)")
     parser.add_argument("--source-address", help="send checks from this local address (a host with several uplinks)")
+    parser.add_argument("--rdap-bootstrap", default=rdap.IANA_BOOTSTRAP,
+                        help="the RDAP bootstrap file for [DOMAIN_EXPIRATION] (IANA's by default)")
     parser.add_argument("--once", action="store_true", help="run every assigned check once, send, and exit")
     parser.add_argument("--buffer", type=int, default=50_000, help="results kept while the server is unreachable")
     parser.add_argument("--alive-file", default=os.environ.get("WORKER_ALIVE_FILE", "/tmp/worker-alive"))  # noqa: S108
@@ -275,7 +297,8 @@ def main(argv: list[str] | None = None) -> int:
     logs.configure("csp-status-agent", os.environ.get("LOG_LEVEL", "INFO").upper(), os.environ.get("LOG_FORMAT", "json"))
     source = (lambda: token_from_file(args.token_file)) if args.token_file else None
     agent = Agent(args.server, read_token(args), region=args.region, concurrency=args.concurrency,
-                  buffer_limit=args.buffer, source_address=args.source_address, token_source=source)
+                  buffer_limit=args.buffer, source_address=args.source_address, token_source=source,
+                  rdap_bootstrap=args.rdap_bootstrap, blocking_concurrency=args.blocking_concurrency)
     log.info("agent for region %s starting against %s", args.region or "(from token)", agent.server)
 
     if args.once:

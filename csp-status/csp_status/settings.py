@@ -38,12 +38,33 @@ def load(environ: Mapping[str, str] | None = None) -> dict:
     # --- checks, heartbeats, agents (issue 6) ---
     config.update({
         "PUBLIC_URL": s.env_str(environ, "PUBLIC_URL", f"http://127.0.0.1:{config['PORT']}"),
-        "TRUSTED_PROXIES": s.env_list(environ, "TRUSTED_PROXIES", ["127.0.0.1", "::1"]),
         "PINGS_PER_MINUTE": s.env_int(environ, "PINGS_PER_MINUTE", 120, minimum=1),
+        # Healthchecks' PING_BODY_LIMIT: bytes of a ping's body kept (and its Ping-Body-Limit header).
+        "PING_BODY_LIMIT": s.env_int(environ, "PING_BODY_LIMIT", 10000, minimum=0),
+        # How long a process trusts its lookup of a slug for slug pings (see heartbeats.flows).
+        "PING_SLUG_CACHE_S": s.env_float(environ, "PING_SLUG_CACHE_S", 5.0, minimum=0.0),
         "APPS_TIMEOUT": s.env_int(environ, "APPS_TIMEOUT", 300, minimum=10),
         "APPS_GRACE": s.env_int(environ, "APPS_GRACE", 60, minimum=0),
         "APPS_NEW_PER_HOUR": s.env_int(environ, "APPS_NEW_PER_HOUR", 30, minimum=1),
         "CHECKS_CONFIG": s.env_str(environ, "CHECKS_CONFIG", ""),
         "CHECK_CONCURRENCY": s.env_int(environ, "CHECK_CONCURRENCY", 200, minimum=1),
+        # [DOMAIN_EXPIRATION]: the RDAP bootstrap file mapping TLDs to registries' RDAP servers
+        "RDAP_BOOTSTRAP_URL": s.env_url(environ, "RDAP_BOOTSTRAP_URL", "https://data.iana.org/rdap/dns.json",
+                                        schemes=("http", "https")),
+    })
+    # --- sql, redis and icmp checks (issue 17) ---
+    keys = s.env_secret(environ, "CHECK_SECRETS_KEY") or ""
+    config.update({
+        # seals DSN passwords at rest (comma-separated: the first seals, any opens)
+        "CHECK_SECRETS_KEY": [key.strip() for key in keys.split(",") if key.strip()],
+        # database drivers block: they run on this many threads, beside the async HTTP checks
+        "CHECK_BLOCKING_CONCURRENCY": s.env_int(environ, "CHECK_BLOCKING_CONCURRENCY", 16, minimum=1),
     })
     return config
+
+
+def check_secret(name: str, environ: Mapping[str, str] | None = None) -> str | None:
+    """A password a check names (``password_env: CHECK_SECRET_SHOP_DB``), read when the check runs,
+    on the machine that runs it: ``CHECK_SECRET_SHOP_DB``, or the file ``CHECK_SECRET_SHOP_DB_FILE``
+    names. The name was vetted by the check spec (only ``CHECK_SECRET_*``)."""
+    return s.env_secret(os.environ if environ is None else environ, name)

@@ -42,10 +42,26 @@ def host_url(host: str, port: int) -> str:
     return f"http://[{host}]:{port}/" if ":" in host and not host.startswith("[") else f"http://{host}:{port}/"
 
 
+def split_host_port(address: str, default_port: int) -> tuple[str, int]:
+    """"1.1.1.1", "1.1.1.1:53", "[2606:4700::1111]:53", "2606:4700::1111", "dns.example:5353"."""
+    if address.startswith("["):
+        host, _, rest = address[1:].partition("]")
+        return host, int(rest[1:]) if rest.startswith(":") and rest[1:].isdigit() else default_port
+    if address.count(":") == 1:
+        host, _, port = address.partition(":")
+        if port.isdigit():
+            return host, int(port)
+    return address, default_port
+
+
 def check_url(url: str, allow_private, *, resolve: bool = True) -> None:
     """``allow_private``: True (anything goes), False (public only), or a list of CIDR ranges an
     admin allows in addition to public addresses (e.g. ["10.1.0.0/16"])."""
-    parsed = urlparse(url)
+    try:
+        parsed = urlparse(url)
+        parsed.port  # noqa: B018 (a port out of range raises here, not in a later caller)
+    except ValueError:  # an unclosed "[", a bad port: a 500 otherwise
+        raise Invalid("The URL must be http(s)://host/...", details={"url": ["Not a valid URL."]}) from None
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
         raise Invalid("The URL must be http(s)://host/...", details={"url": ["Not an http(s) URL."]})
     if allow_private is True:

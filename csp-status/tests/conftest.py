@@ -8,6 +8,8 @@ from csp_status.app import create_app
 from polystatus.clock import FrozenClock
 from werkzeug.serving import make_server
 
+# seals DSN passwords in tests (CHECK_SECRETS_KEY)
+SECRETS_KEY = "a test key for sealed DSN passwords"
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures")
 
 
@@ -19,7 +21,7 @@ def clock():
 @pytest.fixture()
 def app(base_config, clock):
     return create_app({**base_config, "CSP_ALLOW_PRIVATE_TARGETS": True, "CLOCK": clock,
-                       "PUBLIC_URL": "https://status.example.com"})
+                       "CHECK_SECRETS_KEY": [SECRETS_KEY], "PUBLIC_URL": "https://status.example.com"})
 
 
 @pytest.fixture()
@@ -95,3 +97,4 @@ def simulator(clock):
 def fixture_bytes(path: str) -> bytes:
     with open(os.path.join(FIXTURES, path), "rb") as handle:
         return handle.read()
+

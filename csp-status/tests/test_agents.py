@@ -270,9 +270,15 @@ def test_the_agent_process_waits_for_its_token_and_reports(live_app, live, serve
     process = subprocess.Popen([sys.executable, "-m", "csp_status.agent", "--server", live.url, "--region", "paris",
                                 "--token-file", str(token_file)], env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True)
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(process.stdout), daemon=True)
+    reader.start()
     try:
-        time.sleep(1.5)
-        assert process.poll() is None  # waiting, not failed
+        # the token is written once the agent says it waits for one (however slow its start)
+        deadline = time.monotonic() + 30
+        while not any("waiting for a token" in line for line in lines) and time.monotonic() < deadline:
+            assert process.poll() is None, "".join(lines)  # waiting, not failed
+            time.sleep(0.1)
         token_file.write_text(register(client, as_, "paris").json["token"] + "\n")
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -283,6 +289,21 @@ def test_the_agent_process_waits_for_its_token_and_reports(live_app, live, serve
         assert (tmp_path / "alive").exists()
     finally:
         process.send_signal(signal.SIGTERM)
-        output = process.communicate(timeout=15)[0]
+        process.wait(timeout=15)
+        reader.join(timeout=5)
+    output = "".join(lines)
     assert process.returncode == 0, output
     assert "waiting for a token" in output and "1 checks assigned" in output
+
+
+def test_an_agent_skips_an_assignment_its_check_spec_refuses(caplog):
+    from csp_status.agent import Agent
+
+    agent = Agent("http://127.0.0.1:9", "psa_x")
+    agent.allow_private = False
+    agent.apply([{"id": "good", "name": "Good", "kind": "assertions", "url": "http://93.184.215.14/", "interval": 60},
+                 {"id": "inside", "name": "Inside", "kind": "assertions", "url": "http://169.254.169.254/", "interval": 60},
+                 {"id": "bad", "name": "Bad", "kind": "assertions", "url": "http://93.184.215.14/", "interval": 60,
+                  "conditions": ["[STATUS]==200"]}])
+    assert set(agent.checks) == {"good"}
+    assert "inside" in caplog.text and "bad" in caplog.text and "invalid condition" in caplog.text

@@ -7,7 +7,7 @@ from polystatus.clock import SystemClock, isoformat
 from polystatus.redis_store import connect
 
 from . import settings
-from .flags import service, storage
+from .flags import flows, service, storage
 
 FLAGS = [
     {"key": "reports-button", "type": "boolean", "variants": {"on": True, "off": False}, "default_variant": "on",
@@ -32,7 +32,7 @@ def main() -> int:
             continue
         flag = service.validate({"enabled": True, "rules": [], "client_visible": True, "owner": "demo", "tags": ["demo"],
                                  "description": "", **data, "created_at": now, "updated_at": now, "version": 1}, {})
-        storage.write(r, key=flag["key"], before=None, after=flag, actor="demo", at=now)
+        flows.write(r, key=flag["key"], before=None, after=flag, actor="demo", at=now)
         created += 1
     print(f"flags: {', '.join(f['key'] for f in FLAGS)} (new: {created})")
     return 0

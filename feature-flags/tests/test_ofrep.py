@@ -105,3 +105,35 @@ def test_single_evaluations_get_the_same_answers_on_the_fast_transport_as_throug
     assert fast == flask
     assert [a[0] for a in fast][:9] == [200, 200, 400, 404, 404, 401, 403, 400, 400] and fast[-1][0] == 429
     assert fast[-1][2]["Retry-After"] and fast_answers == 15
+
+
+def test_ofrep_configuration_gives_the_polling_interval_and_types_with_an_etag(app, client, flag):
+    app.config["FLAG_CACHE_S"] = 2.5
+    first = client.get("/ofrep/v1/configuration")
+    assert first.status_code == 200
+    capabilities = first.json["capabilities"]
+    assert capabilities["cacheInvalidation"]["polling"] == {"enabled": True, "minPollingIntervalMs": 2500}
+    assert set(capabilities["flagEvaluation"]["supportedTypes"]) == {"boolean", "string", "int", "float", "object"}
+    again = client.get("/ofrep/v1/configuration", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304 and again.headers["ETag"] == first.headers["ETag"]
+    app.config["FLAGS_API_KEYS"] = {"server-key-0123456789": "server"}
+    assert client.get("/ofrep/v1/configuration").status_code == 401
+    assert client.get("/ofrep/v1/configuration", headers={"X-API-Key": "server-key-0123456789"}).status_code == 200
+
+
+def test_ofrep_answers_carry_the_flags_metadata_and_the_bulk_its_flag_set_version(client, as_, flag):
+    flag(metadata={"team": "web", "experiment": True, "weight": 3})
+    single = evaluate(client, "new-ui").json
+    assert single["metadata"] == {"team": "web", "experiment": True, "weight": 3, "version": 1}
+    bulk = client.post("/ofrep/v1/evaluate/flags", json={"context": {}}).json
+    assert bulk["flags"][0]["metadata"]["team"] == "web" and isinstance(bulk["metadata"]["version"], int)
+    refused = client.post("/flags", json={"key": "bad", "type": "boolean", "variants": {"on": True}, "default_variant": "on",
+                                          "metadata": {"nested": {"no": 1}}}, headers=as_("alice"))
+    assert refused.status_code == 422
+
+
+def test_a_disabled_flag_in_the_bulk_answer_has_no_value_so_clients_use_their_code_default(client, as_, flag):
+    flag()
+    client.patch("/flags/new-ui", json={"enabled": False}, headers=as_("alice"))
+    bulk = client.post("/ofrep/v1/evaluate/flags", json={"context": {"targetingKey": "u1"}}).json["flags"]
+    assert bulk == [{"key": "new-ui", "variant": "off", "reason": "DISABLED", "metadata": {"version": 2}}]

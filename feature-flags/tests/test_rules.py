@@ -93,10 +93,9 @@ def test_a_split_can_bucket_by_another_attribute():
     assert len(values) == 1  # the whole org gets the same variant
 
 
-def test_a_disabled_flag_answers_its_default_with_reason_disabled():
+def test_a_disabled_flag_answers_reason_disabled_without_a_value_as_ofrep_decided():
     flag = {**rule("equals", 1), "enabled": False}
-    assert service.evaluate(flag, {"x": 1}, {}) == {"value": "C", "variant": "c", "reason": "DISABLED",
-                                                     "metadata": {"version": 1}}
+    assert service.evaluate(flag, {"x": 1}, {}) == {"variant": "c", "reason": "DISABLED", "metadata": {"version": 1}}
 
 
 def test_a_flag_without_rules_is_static():

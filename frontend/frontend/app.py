@@ -33,17 +33,18 @@ def create_app(config: dict | None = None):
         response.headers.setdefault("X-Frame-Options", "DENY")
         return response
 
+    from .access import views as access
+    from .accounts.views import bp as accounts_bp
     from .page.views import bp as page_bp
     from .proxy.views import bp as proxy_bp
+    from .public.views import bp as public_bp
 
     app.register_blueprint(page_bp)
+    app.register_blueprint(public_bp)
     app.register_blueprint(proxy_bp)
-
-    from polystatus import fastpath
-
-    from .page import fastpath as page_fast
-
-    fast = fastpath.install(app, extra_headers={"Content-Security-Policy": PAGE_CSP, "X-Frame-Options": "DENY"})
-    if fast is not None:
-        page_fast.install(fast, app)
+    app.register_blueprint(accounts_bp)
+    access.init_app(app)
+    # No fast transport here (polystatus.fastpath): in front of the frontend, the edge answers
+    # the cached documents itself and lets about one request per second and document through
+    # (bench/edge.py), so a faster way to answer them here would save nothing.
     return app

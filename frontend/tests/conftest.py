@@ -18,6 +18,7 @@ class Backends:
         self.hits: dict[str, int] = {}
         self.down: set[str] = set()
         self.seen_headers: list[dict] = []
+        self.seen_queries: list[str] = []
         self.gate = threading.Event()
         self.gate.set()
         fake = self
@@ -29,6 +30,7 @@ class Backends:
                 path = "/" + url.path.split("/", 2)[2] if url.path.count("/") > 1 else "/"
                 fake.hits[path] = fake.hits.get(path, 0) + 1
                 fake.seen_headers.append(dict(self.headers))
+                fake.seen_queries.append(url.query)
                 fake.gate.wait(5)
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
@@ -43,15 +45,17 @@ class Backends:
                     return self._send(*document)
                 self._send(200, document)
 
-            def _send(self, status, body, content_type="application/json"):
+            def _send(self, status, body, content_type="application/json", headers=()):
                 raw = body.encode() if isinstance(body, str) else json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)
+                for name, value in headers:
+                    self.send_header(name, value)
                 self.send_header("Content-Length", str(len(raw)))
                 self.end_headers()
                 self.wfile.write(raw)
 
-            do_GET = do_POST = do_PATCH = do_DELETE = _answer  # noqa: N815
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _answer  # noqa: N815
 
             def log_message(self, *args):
                 pass
@@ -72,6 +76,20 @@ def statuspage_summary(status="operational", incidents=()):
     }
 
 
+INCIDENT = {
+    "id": "inc1", "name": "Slow API", "status": "resolved", "impact": "major",
+    "created_at": "2026-11-20T10:00:00Z", "updated_at": "2026-11-20T12:30:00Z", "started_at": "2026-11-20T10:00:00Z",
+    "resolved_at": "2026-11-20T12:30:00Z", "postmortem_body": "## What happened\n\nA **full disk**.",
+    "components": [{"id": "api", "name": "API", "status": "operational"}],
+    "incident_updates": [
+        {"id": "u2", "status": "resolved", "body": "Fixed.", "created_at": "2026-11-20T12:30:00Z",
+         "affected_components": [{"code": "api", "name": "API", "old_status": "partial_outage", "new_status": "operational"}]},
+        {"id": "u1", "status": "investigating", "body": "Looking into *slow* answers.", "created_at": "2026-11-20T10:00:00Z",
+         "affected_components": [{"code": "api", "name": "API", "old_status": "operational", "new_status": "partial_outage"}]},
+    ],
+}
+
+
 @pytest.fixture()
 def backends():
     fake = Backends()
@@ -83,13 +101,17 @@ def backends():
         "/components/web/uptime": {"days": [{"date": "2026-11-22", "worst": "operational", "uptime_pct": 100.0}], "uptime_pct": 100.0},
         "/components/api/uptime": {"days": [{"date": "2026-11-22", "worst": "partial_outage", "uptime_pct": 97.5}], "uptime_pct": 97.5},
         "/components/web/reports": {"state": "no_problems", "last_15_min": 0, "top_problems": []},
-        "/components/api/reports": {"state": "problems", "last_15_min": 42,
-                                    "top_problems": [{"type": "login", "count": 30}, {"type": "slow", "count": 8},
-                                                     {"type": "errors", "count": 3}, {"type": "other", "count": 1}]},
+        "/components/api/reports": {"state": "problems_detected", "last_15_min": 42, "bucket_seconds": 300,
+                                    "buckets": [{"start": "2026-11-22T10:00:00Z", "count": n % 7, "baseline": 1.5} for n in range(288)],
+                                    "top_problems": [{"type": "login", "count": 30, "share": 0.71}, {"type": "slow", "count": 8, "share": 0.19},
+                                                     {"type": "errors", "count": 3, "share": 0.07}, {"type": "other", "count": 1, "share": 0.03}]},
         "/providers": {"providers": [{"id": "github", "name": "GitHub", "status": "operational"}]},
         "/checks": {"checks": [{"id": "shop", "name": "Shop", "status": "up"}]},
         "/banners/active": {"banners": [{"id": "b1", "message": "Planned work tonight", "level": "info"}]},
         "POST /ofrep/v1/evaluate/flags": {"flags": [{"key": "show-reports", "value": True}, {"key": "broken", "errorCode": "PARSE_ERROR"}]},
+        "/incidents": {"incidents": [INCIDENT], "page": 1, "per_page": 20, "total": 1},
+        f"/incidents/{INCIDENT['id']}": INCIDENT,
+        "/checks/shop/results": {"results": []},
         "/history.atom": (200, '<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>History</title></feed>',
                           "application/atom+xml"),
         "/history.rss": (200, '<?xml version="1.0"?><rss version="2.0"><channel><title>History</title></channel></rss>', "application/rss+xml"),
@@ -107,7 +129,10 @@ def config(base_config, backends):
 
 @pytest.fixture()
 def app(config):
-    return create_app(config)
+    app = create_app(config)
+    yield app
+    # A refresh still running would write into the next test's (flushed) Redis.
+    app.extensions["page_cache"].refresher.shutdown(wait=True)
 
 
 @pytest.fixture()

@@ -15,6 +15,7 @@ from polystatus.clock import SystemClock, isoformat
 from polystatus.redis_store import connect
 
 from . import settings
+from .components import flows as components_flows
 from .components import storage as components_storage
 from .components.service import DEFAULT_PROBLEM_TYPES
 from .incidents import flows as incident_flows
@@ -47,7 +48,7 @@ def main() -> int:
         components_storage.save_group(r, {"id": gid, "name": name, "description": "", "position": position,
                                           "created_at": isoformat(start), "updated_at": isoformat(start)})
     for position, (cid, name, group, description, types) in enumerate(COMPONENTS):
-        components_storage.save(r, {
+        components_flows.save(r, {
             "id": cid, "name": name, "description": description, "group_id": group, "position": position,
             "status": "operational", "only_show_if_degraded": False, "problem_types": types or DEFAULT_PROBLEM_TYPES,
             "created_at": isoformat(start), "updated_at": isoformat(start)})

@@ -15,11 +15,9 @@ def load(environ: Mapping[str, str] | None = None) -> dict:
         "PAGE_ID": s.env_str(environ, "PAGE_ID", "polystatus"),
         "PUBLIC_URL": s.env_str(environ, "PUBLIC_URL", "http://127.0.0.1:8080").rstrip("/"),
         "TIME_ZONE": s.env_str(environ, "TIME_ZONE", "Etc/UTC"),
-        "TRUSTED_PROXIES": s.env_list(environ, "TRUSTED_PROXIES", ["127.0.0.1", "::1"]),
         "REPORTS_PER_ADDRESS_PER_MINUTE": s.env_int(environ, "REPORTS_PER_ADDRESS_PER_MINUTE", 30, minimum=1),
         "AUTO_INCIDENT_AFTER_MINUTES": s.env_int(environ, "AUTO_INCIDENT_AFTER_MINUTES", 5, minimum=0),
-        "CSP_STATUS_EVENTS_URL": s.env_url(environ, "CSP_STATUS_EVENTS_URL", "redis://127.0.0.1:6379/4",
-                                           schemes=("redis", "rediss", "unix")),
+        "CSP_STATUS_EVENTS_URL": s.env_redis_url(environ, "CSP_STATUS_EVENTS_URL", "redis://127.0.0.1:6379/4"),
         "EVENTS_MAX_AGE_DAYS": s.env_int(environ, "EVENTS_MAX_AGE_DAYS", 7, minimum=1),
     })
     return config

@@ -8,7 +8,8 @@ def check_event(r, state, check_id="chk1", components=("api",)):
     pipe = r.pipeline(transaction=True)
     events.publish(pipe, "csp-status", "check.status_changed",
                    {"check_id": check_id, "name": "API health", "source": "check", "state": state,
-                    "previous_state": "up", "component_ids": list(components), "reason": "HTTP 500"})
+                    "previous_state": "up", "component_ids": list(components), "reason": "HTTP 500",
+                    "regions": {"local": state == "up"}, "at": "2026-01-05T12:00:00.000Z"})
     pipe.execute()
     entry_id, fields = r.xrevrange("events:csp-status", count=1)[0]
     return events.Event.from_entry(entry_id, fields)

@@ -1,5 +1,5 @@
 import pytest
-from conftest import open_incident, status_of
+from conftest import event_types, open_incident, status_of
 
 
 @pytest.mark.parametrize("who,expected", [(None, 401), ("carol", 403), ("bob", 201), ("alice", 201)])
@@ -32,6 +32,28 @@ def test_staff_status_is_overridden_by_a_worse_incident_and_comes_back(client, a
     assert status_of(client, "api") == "major_outage"
     client.post(f"/incidents/{incident['id']}/updates", json={"status": "resolved", "message": "ok"}, headers=as_("bob"))
     assert status_of(client, "api") == "degraded_performance"
+
+
+def test_a_holder_change_that_loses_a_race_is_decided_again_on_the_holders_that_won(as_, client, components, r,
+                                                                                clock):
+    """Another writer (here a nested call, on its own connection) sets a holder between this
+    change's read and its commit: the change is read and decided again, so the status follows
+    both writes and each status change is said once."""
+    from incidents.components import flows, storage
+
+    runs = []
+
+    def extra(pipe):
+        runs.append(len(runs))
+        if len(runs) == 1:
+            flows.apply_holders(r, {"api": {"incident:other": "major_outage"}}, now=clock.now())
+
+    changed = flows.apply_holders(r, {"api": {"check:c1": "partial_outage"}}, now=clock.now(), extra=extra)
+    assert runs == [0, 1]  # the first attempt lost the race and was run again
+    assert changed == []  # major_outage stands: partial_outage changes nothing
+    assert status_of(client, "api") == "major_outage"
+    assert event_types(r) == ["component.status_changed"]
+    assert storage.holders(r, "api") == {"check:c1": "partial_outage", "incident:other": "major_outage"}
 
 
 def test_uptime_is_computed_from_the_status_record(client, as_, components, clock):

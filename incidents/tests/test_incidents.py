@@ -92,6 +92,17 @@ def test_history_pages_and_filters(client, as_, components, clock):
     assert client.get("/incidents?per_page=100000").status_code == 422
 
 
+def test_history_finds_incidents_by_words_of_their_name_or_updates(client, as_, components):
+    open_incident(client, as_, name="Checkout errors")
+    slow = open_incident(client, as_, name="Slow API")
+    client.post(f"/incidents/{slow['id']}/updates", headers=as_("bob"),
+                json={"status": "identified", "message": "A full disk on the database primary."})
+    assert [i["name"] for i in client.get("/incidents?q=checkout").json["incidents"]] == ["Checkout errors"]
+    assert [i["name"] for i in client.get("/incidents?q=DATABASE disk").json["incidents"]] == ["Slow API"]
+    assert client.get("/incidents?q=database checkout").json["total"] == 0
+    assert client.get("/incidents?q=" + "x" * 101).status_code == 422
+
+
 def test_incident_names_are_stored_as_given_and_rendered_as_data(client, as_, components):
     name = '<img src=x onerror="alert(1)">'
     incident = open_incident(client, as_, name=name)

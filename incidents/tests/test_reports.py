@@ -1,7 +1,11 @@
+import json
 import threading
 
 import pytest
 from incidents.app import create_app
+from incidents.components import flows as components_flows
+from incidents.components import storage as components_storage
+from incidents.demo import main as load_demo
 from incidents.reports import flows, service, storage
 from polystatus.testing import through_both_transports
 
@@ -150,3 +154,68 @@ def test_a_fast_answer_is_logged_measured_and_carries_its_request_id(client, com
     assert client.application.wsgi_app.answered == 1
     metrics = client.get("/metrics").get_data(as_text=True)
     assert 'http_requests_total{method="POST",route="/reports",service="incidents",status="202"} 1.0' in metrics
+
+
+def test_a_report_is_checked_against_the_problem_types_staff_set_right_before(client, as_, components):
+    assert report(client, kind="website").status_code == 202
+    changed = client.patch("/components/web", json={"problem_types": ["checkout", "slow"]}, headers=as_("bob"))
+    assert changed.status_code == 200
+    refused = report(client, kind="website", address="203.0.113.2")
+    assert refused.status_code == 422
+    assert refused.json["error"]["details"]["problem_type"] == ["One of checkout, slow."]
+    assert report(client, kind="checkout", address="203.0.113.3").status_code == 202
+    client.patch("/components/web", json={"problem_types": ["website"]}, headers=as_("bob"))
+    assert report(client, kind="checkout", address="203.0.113.4").status_code == 422
+    assert report(client, kind="website", address="203.0.113.4").status_code == 202
+
+
+def test_a_refused_report_does_not_use_up_the_address_rate_limit(app, client, components):
+    app.config["REPORTS_PER_ADDRESS_PER_MINUTE"] = 2
+    answers = [report(client, kind="teleportation").status_code, report(client, component="nope").status_code,
+               report(client).status_code, report(client, component="api").status_code, report(client).status_code]
+    assert answers == [422, 404, 202, 202, 429]
+
+
+def test_a_component_stored_without_the_reports_copy_of_its_problem_types_gets_one_at_its_first_report(
+        client, components, r):
+    # Data from before the copies: the component is there, its copy is not.
+    r.delete("report-offer:web", "report-offer:api")
+    assert report(client, kind="teleportation").status_code == 422
+    assert json.loads(r.get("report-offer:web")) == ["website", "login", "app", "payments", "other"]
+    assert report(client, component="api", kind="website").json == {"accepted": True, "counted": True}
+    assert json.loads(r.get("report-offer:api")) == ["website", "login", "app", "payments", "other"]
+    assert client.get("/components/api/reports").json["last_15_min"] == 1
+
+
+def test_a_deleted_component_takes_its_copy_with_it_and_is_refused_reports(client, as_, components, r):
+    assert report(client).status_code == 202
+    assert client.delete("/components/web", headers=as_("bob")).status_code == 204
+    assert r.get("report-offer:web") is None
+    assert report(client, address="203.0.113.9").status_code == 404
+    # no copy is made for a component that is not there
+    assert components_flows.offer_to_reports(r, "web") is None and r.get("report-offer:web") is None
+
+
+def test_the_demo_components_take_the_reports_they_offer(redis_url, monkeypatch, base_config, clock):
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    assert load_demo() == 0
+    client = create_app({**base_config, "CLOCK": clock}).test_client()
+    assert report(client, component="api", kind="errors").status_code == 202
+    assert report(client, component="api", kind="website").status_code == 422
+
+
+def test_a_copy_being_rebuilt_when_its_component_is_deleted_is_not_written(components, r):
+    # What offer_to_reports relies on: the component is read under WATCH, so a delete landing
+    # between the read and the copy's write makes it read again, and find nothing to copy.
+    r.delete("report-offer:web")
+    seen = []
+
+    def write(pipe, component):
+        seen.append(component is not None)
+        if len(seen) == 1:
+            components_flows.delete(r, "web")  # on another connection, meanwhile
+        if component is not None:
+            storage.queue_offer(pipe, "web", component["problem_types"])
+
+    components_storage.change_component(r, "web", write)
+    assert seen == [True, False] and r.get("report-offer:web") is None

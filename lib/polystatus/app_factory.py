@@ -9,10 +9,9 @@ from __future__ import annotations
 import io
 
 from apiflask import APIFlask
-from flask import send_from_directory
 from flask_cors import CORS
 
-from . import auth, errors, health, logs, metrics, redis_store
+from . import audit, auth, docs, error_handlers, error_reports, errors, health, logs, metrics, redis_store
 from .clock import SystemClock
 
 ERROR_SCHEMA = {
@@ -34,10 +33,18 @@ ERROR_SCHEMA = {
 }
 
 SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
-# The API answers JSON only; the docs page needs its own (local) scripts and styles.
+# The API answers JSON only; the docs page (polystatus.docs) sets its own policy.
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
-DOCS_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
-            "img-src 'self' data:; frame-ancestors 'none'")
+DOCS_CSP = docs.CSP
+
+
+def header_policy(config: dict, path: str) -> dict[str, str]:
+    """The security headers of an answer to ``path``: Flask's after_request and the fast
+    transport (polystatus.fastpath) both set exactly these."""
+    headers = dict(SECURITY_HEADERS)
+    if not config.get("SERVES_PAGES"):
+        headers["Content-Security-Policy"] = DOCS_CSP if path.startswith("/docs") else API_CSP
+    return headers
 
 
 def _protected_operations(app) -> set[tuple[str, str]]:
@@ -73,16 +80,10 @@ class ChunkedBodyLimit:
         return self.wsgi_app(environ, start_response)
 
 
-def _docs_assets_dir() -> str:
-    import swagger_ui_bundle
-
-    return swagger_ui_bundle.swagger_ui_path
-
-
 def create_service_app(import_name: str, *, service: str, title: str, description: str,
                        settings: dict, config: dict | None = None, version: str = "0.1.0") -> APIFlask:
-    app = APIFlask(import_name, title=title, version=version, docs_path="/docs",
-                   spec_path="/openapi.json", docs_ui="swagger-ui")
+    # docs_path=None: /docs is polystatus.docs's page (Swagger UI 5, no inline script).
+    app = APIFlask(import_name, title=title, version=version, docs_path=None, spec_path="/openapi.json")
     app.config.update(settings)
     app.config.update(config or {})
     app.config.setdefault("CLOCK", SystemClock())
@@ -93,32 +94,23 @@ def create_service_app(import_name: str, *, service: str, title: str, descriptio
     app.config["VALIDATION_ERROR_SCHEMA"] = ERROR_SCHEMA
     app.config["VALIDATION_ERROR_STATUS_CODE"] = 422
     app.config["JSON_SORT_KEYS"] = False
-    # Swagger UI from the installed bundle: the docs work on a machine with no internet.
-    app.config["SWAGGER_UI_CSS"] = "/docs/assets/swagger-ui.css"
-    app.config["SWAGGER_UI_BUNDLE_JS"] = "/docs/assets/swagger-ui-bundle.js"
-    app.config["SWAGGER_UI_STANDALONE_PRESET_JS"] = "/docs/assets/swagger-ui-standalone-preset.js"
-    app.config["DOCS_FAVICON"] = "/docs/assets/favicon-32x32.png"
     app.json.sort_keys = False
 
     if not app.config.get("TESTING"):
         logs.configure(service, app.config.get("LOG_LEVEL", "INFO"), app.config.get("LOG_FORMAT", "json"))
     logs.init_app(app, service)
-    errors.init_app(app)
+    error_reports.init_app(app)
+    error_handlers.init_app(app)
     metrics.init_app(app, service)
     redis_store.init_app(app)
     health.init_app(app)
     auth.init_app(app)
+    audit.init_app(app)
     CORS(app, origins=app.config.get("CORS_ORIGINS", []), supports_credentials=False,
          allow_headers=["Authorization", "Content-Type", "X-Request-ID", "If-None-Match", "X-API-Key"],
          expose_headers=["ETag", "X-Request-ID", "Retry-After", "Location"], max_age=600)
 
-    assets = _docs_assets_dir()
-
-    @app.get("/docs/assets/<path:filename>")
-    @app.doc(hide=True)
-    def docs_assets(filename):
-        return send_from_directory(assets, filename, max_age=86400)
-
+    docs.init_app(app)
     app.wsgi_app = ChunkedBodyLimit(app.wsgi_app, app.config.get("MAX_CONTENT_LENGTH"))
     app.before_request(auth.check_route_roles)
 
@@ -165,7 +157,7 @@ def create_service_app(import_name: str, *, service: str, title: str, descriptio
                     continue
                 if (path, method.upper()) in protected:
                     # @app.doc() resets `security`, so it is set here from require_role's mark.
-                    operation["security"] = [{"BearerAuth": []}]
+                    operation["security"] = [{"BearerAuth": []}, {"PolyStatusApiKey": []}]
                 codes = []
                 if "requestBody" in operation:
                     operation["requestBody"]["required"] = True
@@ -181,13 +173,10 @@ def create_service_app(import_name: str, *, service: str, title: str, descriptio
 
     @app.after_request
     def _security_headers(response):
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        if not app.config.get("SERVES_PAGES"):
-            from flask import request
+        from flask import request
 
-            csp = DOCS_CSP if request.path.startswith("/docs") else API_CSP
-            response.headers.setdefault("Content-Security-Policy", csp)
+        for name, value in header_policy(app.config, request.path).items():
+            response.headers.setdefault(name, value)
         return response
 
     return app

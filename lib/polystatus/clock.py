@@ -41,3 +41,10 @@ class FrozenClock(SystemClock):
 def isoformat(moment: datetime) -> str:
     """ISO 8601 in UTC with milliseconds and a Z, the one format every API answers in."""
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def parse_iso(value) -> datetime:
+    """An ISO 8601 date-time (``Z`` or an offset) as an aware datetime; one without an offset is
+    read as UTC, the only zone we write. Raises ValueError for anything else."""
+    moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

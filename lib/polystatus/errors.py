@@ -7,18 +7,15 @@ Every error any service answers, its own or the framework's (404 on an unknown r
      "request_id": "..."}
 
 Domain logic raises :class:`ServiceError` subclasses; they know nothing of Flask, so the
-domain layer stays free of web imports while still choosing the status a client sees.
+domain layer stays free of web imports while still choosing the status a client sees. This
+module imports no web framework (a test holds every ``service.py`` to it); Flask's handlers
+that turn these into answers are registered by :mod:`polystatus.error_handlers`.
 """
 from __future__ import annotations
 
-import logging
+import sys
 
 import redis
-from apiflask import APIFlask, HTTPError
-from flask import g, has_request_context
-from werkzeug.exceptions import HTTPException
-
-log = logging.getLogger("polystatus.errors")
 
 CODES = {
     400: "bad_request",
@@ -99,6 +96,35 @@ class Unavailable(ServiceError):
     status, code = 503, "unavailable"
 
 
+# A Redis error that means "not now" rather than "a bug": the server is unreachable, frozen
+# (timeout), loading its data, or, during a failover, a demoted primary (READONLY) or a replica
+# that lost its primary (MASTERDOWN); redis-py's Sentinel client raises MasterNotFoundError, a
+# ConnectionError, while no primary is known.
+_UNAVAILABLE_REPLIES = ("READONLY", "MASTERDOWN", "LOADING", "NOREPLICAS", "TRYAGAIN", "CLUSTERDOWN")
+STORAGE_RETRY_AFTER_S = 2
+
+
+def storage_unavailable(exc: BaseException) -> bool:
+    if isinstance(exc, (redis.ConnectionError, redis.TimeoutError, redis.ReadOnlyError)):
+        return True
+    return isinstance(exc, redis.ResponseError) and str(exc).split(" ", 1)[0].upper() in _UNAVAILABLE_REPLIES
+
+
+class StorageUnavailable(ServiceError):
+    status, code = 503, "unavailable"
+
+    def __init__(self, reason: str = ""):
+        super().__init__("The service's storage is unavailable; try again shortly.",
+                         details={"reason": reason} if reason else {},
+                         headers={"Retry-After": str(STORAGE_RETRY_AFTER_S)})
+
+
+def unavailable_answer(exc: BaseException):
+    """(body, 503, headers) for a storage error, as every transport answers it."""
+    error = StorageUnavailable(type(exc).__name__)
+    return body(error.status, error.message, code=error.code, details=error.details), error.status, error.headers
+
+
 def body(status: int, message: str, *, code: str | None = None, details: dict | None = None) -> dict:
     return {
         "error": {
@@ -107,49 +133,11 @@ def body(status: int, message: str, *, code: str | None = None, details: dict | 
             "message": message,
             "details": details or {},
         },
-        "request_id": g.get("request_id") if has_request_context() else None,
+        "request_id": _request_id(),
     }
 
 
-def _from_http_error(error: HTTPError):
-    extra = dict(error.extra_data or {})
-    code = extra.pop("code", None)
-    details = error.detail if isinstance(error.detail, dict) else {}
-    if error.status_code == 422 and details and not code:
-        code = "validation_error"
-    message = error.message
-    if error.status_code == 422 and details:
-        message = "The request did not pass validation; see details."
-    return body(error.status_code, message, code=code, details=details), error.status_code, error.headers
-
-
-def init_app(app: APIFlask) -> None:
-    app.error_processor(_from_http_error)
-
-    @app.errorhandler(ServiceError)
-    def _service_error(exc: ServiceError):
-        return body(exc.status, exc.message, code=exc.code, details=exc.details), exc.status, exc.headers
-
-    @app.errorhandler(redis.ConnectionError)
-    @app.errorhandler(redis.TimeoutError)
-    def _storage_unavailable(exc: redis.RedisError):
-        # Our own storage is down (a restart, a failover): a passing condition the client should
-        # retry, not a bug; readiness (/readyz) says the same to the load balancer.
-        log.warning("redis unavailable: %s", exc)
-        return (body(503, "The service's storage is unavailable; try again shortly.", code="unavailable"), 503,
-                {"Retry-After": "5"})
-
-    @app.errorhandler(HTTPException)
-    def _werkzeug_error(exc: HTTPException):
-        status = exc.code or 500
-        if status >= 500:
-            original = getattr(exc, "original_exception", None)
-            if original is not None:
-                log.error("unhandled exception", exc_info=original)
-            message = "The server met an unexpected error; it has been logged."
-        elif status == 400 and exc.description and "JSON" in exc.description:
-            message = "The request body is not valid JSON."
-        else:
-            message = exc.name if not exc.description else exc.description.split("\n")[0]
-        headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
-        return body(status, message), status, headers
+def _request_id() -> str | None:
+    # Flask is looked up, not imported: when no module loaded it, there is no request either.
+    flask = sys.modules.get("flask")
+    return flask.g.get("request_id") if flask is not None and flask.has_request_context() else None

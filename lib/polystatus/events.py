@@ -30,6 +30,8 @@ from datetime import UTC, datetime
 
 import redis
 
+from .redis_store import commit
+
 log = logging.getLogger("polystatus.events")
 
 HANDLED_TTL_S = 14 * 24 * 3600  # must exceed the longest time an event can wait in a stream
@@ -159,7 +161,9 @@ class Consumer:
                           extra={"fields": {"event_id": event.id, "type": event.type, "group": self.group}})
             return False
         pipe.set(marker, "1", ex=HANDLED_TTL_S)
-        pipe.execute()
+        # On a replica before the XACK: after a failover the event is either handled (marker
+        # there) or still pending, never acknowledged and forgotten.
+        commit(pipe)
         self.source.xack(self.stream, self.group, entry_id)
         return True
 

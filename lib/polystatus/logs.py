@@ -1,5 +1,10 @@
 """Structured JSON logs carrying the request id, and the request id itself.
 
+A log line often quotes text a person typed (a channel name, a subject): the JSON formatter
+cleans it so the line stays strict JSON (no unpaired surrogate), and the text formatter writes
+control characters and line breaks as escapes, so a message can never start a forged line nor
+send a terminal an escape sequence; a record's own further lines (a traceback) are indented.
+
 A request id arrives in ``X-Request-ID`` (from the frontend or another service) or is made
 here; it is echoed in the response, written in every log line of the request, and passed on by
 :mod:`polystatus.outbound` so one user action can be followed across services.
@@ -14,6 +19,8 @@ import time
 import uuid
 
 from flask import Flask, g, has_request_context, request
+
+from .text import clean, visible
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
@@ -30,7 +37,7 @@ class JSONFormatter(logging.Formatter):
             "level": record.levelname.lower(),
             "service": self.service,
             "logger": record.name,
-            "msg": record.getMessage(),
+            "msg": clean(record.getMessage()),
         }
         request_id = getattr(record, "request_id", None)
         if request_id is None and has_request_context():
@@ -38,20 +45,20 @@ class JSONFormatter(logging.Formatter):
         if request_id:
             entry["request_id"] = request_id
         for key, value in getattr(record, "fields", {}).items():
-            entry[key] = value
+            entry[key] = clean(value)
         if record.exc_info:
-            entry["exc"] = self.formatException(record.exc_info)
+            entry["exc"] = clean(self.formatException(record.exc_info))
         return json.dumps(entry, default=str)
 
 
 class TextFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        base = f"{record.levelname:<7} {record.name}: {record.getMessage()}"
+        base = f"{record.levelname:<7} {record.name}: {visible(record.getMessage())}"
         fields = getattr(record, "fields", None)
         if fields:
-            base += " " + " ".join(f"{k}={v}" for k, v in fields.items())
+            base += " " + " ".join(f"{visible(str(k))}={visible(str(v))}" for k, v in fields.items())
         if record.exc_info:
-            base += "\n" + self.formatException(record.exc_info)
+            base += "".join(f"\n  {visible(line)}" for line in self.formatException(record.exc_info).splitlines())
         return base
 
 
@@ -71,7 +78,7 @@ def configure(service: str, level: str = "INFO", fmt: str = "json") -> None:
 
 def request_id_from(incoming: str | None) -> str:
     """The caller's X-Request-ID when it is safe to log and echo, else a new one."""
-    return incoming if incoming and _SAFE_ID.match(incoming) else uuid.uuid4().hex
+    return incoming if incoming and _SAFE_ID.fullmatch(incoming) else uuid.uuid4().hex
 
 
 def current_request_id() -> str | None:

@@ -11,6 +11,17 @@ import time
 from flask import Flask, Response, g, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 
+from .text import clean
+
+
+class TextLabelCounter(Counter):
+    """A counter whose label values may come from people (a check's name): prometheus_client
+    escapes quotes, backslashes and line breaks itself, but one unpaired surrogate would make
+    /metrics fail to encode, for every metric; so values are cleaned first (issue 21)."""
+
+    def labels(self, *values, **named):
+        return super().labels(*(clean(str(v)) for v in values), **{k: clean(str(v)) for k, v in named.items()})
+
 
 class Metrics:
     def __init__(self, service: str):
@@ -40,7 +51,7 @@ class Metrics:
         children[1].inc()
 
     def counter(self, name: str, documentation: str, labels: list[str] | None = None) -> Counter:
-        return Counter(name, documentation, labels or [], registry=self.registry)
+        return TextLabelCounter(name, documentation, labels or [], registry=self.registry)
 
 
 def init_app(app: Flask, service: str) -> Metrics:

@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 import redis
 
-from . import logs
+from . import error_reports, logs, settings
 
 log = logging.getLogger("polystatus.runner")
 
@@ -28,6 +28,8 @@ def run_loops(service: str, loops: dict[str, Callable[[threading.Event], None]],
               level: str | None = None, fmt: str | None = None) -> int:
     logs.configure(f"{service}-worker", level or os.environ.get("LOG_LEVEL", "INFO").upper(),
                    fmt or os.environ.get("LOG_FORMAT", "json"))
+    # A crashed loop is logged with its traceback below: with SENTRY_DSN set, that is an event.
+    reports = error_reports.init_worker(service, settings.sentry(os.environ))
     stop = threading.Event()
     alive_file = os.environ.get("WORKER_ALIVE_FILE", "/tmp/worker-alive")  # noqa: S108 (healthcheck file)
 
@@ -73,4 +75,5 @@ def run_loops(service: str, loops: dict[str, Callable[[threading.Event], None]],
             pass
     for thread in threads:
         thread.join(15)
+    error_reports.finish(reports)
     return 1 if failed else 0

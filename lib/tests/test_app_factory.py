@@ -92,10 +92,19 @@ def test_metrics_count_requests_per_route(client):
 def test_openapi_and_docs_are_served_without_internet(client):
     spec = client.get("/openapi.json").get_json()
     assert "/things" in spec["paths"]
-    assert spec["paths"]["/things"]["post"]["security"] == [{"BearerAuth": []}]
+    assert spec["paths"]["/things"]["post"]["security"] == [{"BearerAuth": []}, {"PolyStatusApiKey": []}]
     page = client.get("/docs").get_data(as_text=True)
     assert "/docs/assets/swagger-ui-bundle.js" in page
     assert client.get("/docs/assets/swagger-ui-bundle.js").status_code == 200
+    assert client.get("/docs/ui/docs.js").status_code == 200
+
+
+def test_the_docs_page_runs_no_inline_script_and_its_policy_forbids_one(client):
+    response = client.get("/docs")
+    html = response.get_data(as_text=True)
+    assert "<script>" not in html and "onload" not in html
+    script_src = next(p for p in response.headers["Content-Security-Policy"].split(";") if "script-src" in p)
+    assert "unsafe-inline" not in script_src and "unsafe-eval" not in script_src
 
 
 def test_cors_allows_only_configured_origins(client):
@@ -138,5 +147,5 @@ def test_a_route_whose_redis_is_down_answers_503_with_retry_after(base_config):
         return {"count": get_redis().incr("n")}
 
     response = app.test_client().get("/count")
-    assert response.status_code == 503 and response.headers["Retry-After"] == "5"
+    assert response.status_code == 503 and response.headers["Retry-After"] == "2"
     assert error_of(response)["code"] == "unavailable"

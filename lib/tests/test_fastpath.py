@@ -1,4 +1,7 @@
 """The fast transport: what it answers, and everything it leaves to Flask untouched."""
+import logging
+
+import pytest
 from conftest import build
 from polystatus import fastpath
 from polystatus.errors import RateLimited
@@ -6,6 +9,7 @@ from polystatus.errors import RateLimited
 
 def fast_app(base_config):
     app = build(base_config)
+    app.extensions["written"] = []
 
     @app.post("/echo")
     def echo():
@@ -13,7 +17,23 @@ def fast_app(base_config):
 
         return {"flask": True, "body": request.get_data(as_text=True)}
 
+    @app.post("/notes/<note_id>/append")
+    def append(note_id):
+        app.extensions["written"].append(("flask", note_id))
+        return {"flask": True}
+
+    @app.get("/peek/<note_id>")
+    def peek(note_id):
+        return {"flask": True, "note": note_id}
+
     fast = fastpath.install(app)
+
+    def append_fast(request):
+        app.extensions["written"].append(("fast", request.path.split("/")[2]))
+        raise RuntimeError("a bug after the write")
+
+    def peek_fast(request):
+        raise RuntimeError("a bug in a read")
 
     def echo_fast(request):
         data = request.json()
@@ -25,7 +45,9 @@ def fast_app(base_config):
             return None
         return request.json_answer(200, {"flask": False, **data})
 
-    fast.add("POST", "/echo", echo_fast)
+    fast.add("echo", echo_fast, access="anyone")
+    fast.add("append", append_fast, access="anyone")
+    fast.add("peek", peek_fast)
     return app, fast
 
 
@@ -51,10 +73,54 @@ def test_what_the_fast_path_declines_reaches_flask_with_its_body_intact(base_con
     assert response.json == {"flask": True, "body": "[1, 2]"} and fast.answered == 0
 
 
-def test_a_crash_in_the_fast_path_is_answered_by_flask(base_config):
+def test_a_crash_in_a_fast_read_is_answered_by_flask_and_logged_as_an_error(base_config, caplog):
+    app, fast = fast_app(base_config)
+    with caplog.at_level(logging.ERROR, logger="polystatus.fastpath"):
+        response = app.test_client().get("/peek/n1")
+    assert response.status_code == 200 and response.json == {"flask": True, "note": "n1"} and fast.answered == 0
+    assert [record.levelname for record in caplog.records] == ["ERROR"]
+
+
+def test_a_fast_write_that_fails_after_its_write_answers_an_error_and_is_not_replayed(base_config, caplog):
+    app, fast = fast_app(base_config)
+    with caplog.at_level(logging.ERROR, logger="polystatus.fastpath"):
+        response = app.test_client().post("/notes/n1/append", json={})
+    assert response.status_code == 500 and response.json["error"]["code"] == "internal_error"
+    assert app.extensions["written"] == [("fast", "n1")]  # once, and never by Flask
+    assert caplog.records[0].levelname == "ERROR" and caplog.records[0].exc_info
+
+
+def test_a_crash_in_a_fast_write_before_anything_else_is_an_error_answer_too(base_config):
     app, fast = fast_app(base_config)
     response = app.test_client().post("/echo", json="crash")
-    assert response.status_code == 200 and response.json["flask"] is True and fast.answered == 0
+    assert response.status_code == 500 and response.json["error"]["code"] == "internal_error"
+
+
+def test_a_fast_write_route_cannot_be_registered_without_its_access_rule(base_config):
+    app, fast = fast_app(base_config)
+    with pytest.raises(ValueError, match="access rule"):
+        fast.add("echo", lambda request: None)
+    with pytest.raises(ValueError, match="unknown access rule"):
+        fast.add("echo", lambda request: None, access="whoever")
+    with pytest.raises(ValueError, match="role-guarded"):
+        fast.add("create_thing", lambda request: None, access="anyone")
+    with pytest.raises(ValueError, match="no Flask endpoint"):
+        fast.add("nowhere", lambda request: None, access="anyone")
+
+
+def test_a_fast_answer_is_counted_under_the_flask_rule_it_answers_for(base_config):
+    app, fast = fast_app(base_config)
+    client = app.test_client()
+    client.post("/notes/n1/append", json={})
+    assert 'route="/notes/<note_id>/append",service="demo",status="500"} 1.0' in client.get("/metrics").get_data(as_text=True)
+
+
+def test_paths_and_methods_flask_does_not_route_are_left_to_flask(base_config):
+    app, fast = fast_app(base_config)
+    client = app.test_client()
+    assert client.post("/notes/n1/append/more", json={}).status_code == 404
+    assert client.get("/notes/n1/append").status_code == 405
+    assert fast.answered == 0 and app.extensions["written"] == []
 
 
 def test_cors_requests_always_go_through_flask(base_config):
@@ -74,3 +140,17 @@ def test_errors_keep_the_one_shape(base_config):
 def test_the_fast_transport_can_be_turned_off(base_config):
     app = build({**base_config, "FASTPATHS": False})
     assert fastpath.install(app) is None and not isinstance(app.wsgi_app, fastpath.FastPaths)
+
+
+def test_a_rule_with_a_converter_is_matched_as_flask_matches_it(base_config):
+    app = build(base_config)
+
+    @app.get("/items/<int:number>")
+    def item(number):
+        return {"flask": True, "number": number}
+
+    fast = fastpath.install(app)
+    fast.add("item", lambda request: request.json_answer(200, {"flask": False, "path": request.path}))
+    client = app.test_client()
+    assert client.get("/items/7").json == {"flask": False, "path": "/items/7"}
+    assert client.get("/items/seven").status_code == 404 and fast.answered == 1

@@ -43,3 +43,11 @@ def test_a_service_removes_a_subscription_for_an_unsubscribe_link(client, cast):
 @pytest.mark.parametrize("bad", ["a b", "x" * 65, "semi;colon"])
 def test_it_refuses_malformed_ids(client, cast, bad):
     assert client.put(f"/users/me/follows/{bad}", headers=cast.headers("carol")).status_code in (400, 404)
+
+
+def test_followers_come_with_the_language_of_their_mails(client, cast):
+    client.put("/users/me/follows/INC01", headers=cast.headers("carol"))
+    client.put("/users/me/follows/INC01", headers=cast.headers("bob"))
+    client.patch(f"/users/{cast.ids['carol']}", headers=cast.headers("carol"), json={"lang": "fr"})
+    body = client.get("/followers?incident=INC01", headers=cast.headers("alice")).json
+    assert {p["email"]: p["lang"] for p in body["followers"]} == {"bob@example.com": "en", "carol@example.com": "fr"}

@@ -11,23 +11,9 @@ from polystatus.errors import ServiceError
 
 
 def ensure_admin(app, email: str, password: str) -> str:
-    from polystatus.redis_store import get_redis
+    from .accounts import flows
 
-    from .accounts import service, storage
-    from .accounts.views import create_account
-
-    with app.test_request_context():
-        r = get_redis()
-        email = service.normalise_email(email)
-        user_id = storage.id_for_email(r, email)
-        if user_id:
-            if storage.get(r, user_id)["role"] != "admin":
-                storage.update(r, user_id, {"role": "admin"}, event=("user.role_changed", {
-                    "user_id": user_id, "email": email, "old_role": "?", "new_role": "admin", "by": "cli"}))
-                return "promoted"
-            return "exists"
-        create_account(email, password, "Administrator", "admin")
-        return "created"
+    return flows.ensure_admin(app.extensions["redis"], clock=app.config["CLOCK"], email=email, password=password)
 
 
 def main(argv: list[str] | None = None) -> int:

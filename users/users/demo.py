@@ -10,18 +10,18 @@ DEMO = [("bob@example.com", "Bob (staff)", "staff"), ("carol@example.com", "Caro
 
 
 def main() -> int:
-    from .accounts.views import create_account
+    from .accounts import flows
     from .app import create_app
 
     app = create_app()
     created = []
-    with app.test_request_context():
-        for email, name, role in DEMO:
-            try:
-                create_account(email, DEMO_PASSWORD, name, role)
-                created.append(email)
-            except Conflict:
-                pass
+    for email, name, role in DEMO:
+        try:
+            flows.create_account(app.extensions["redis"], clock=app.config["CLOCK"], email=email,
+                                 password=DEMO_PASSWORD, display_name=name, role=role)
+            created.append(email)
+        except Conflict:
+            pass
     print(f"demo accounts {', '.join(e for e, *_ in DEMO)} (password {DEMO_PASSWORD}); new: {len(created)}")
     return 0
 

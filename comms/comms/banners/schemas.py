@@ -1,23 +1,24 @@
 from apiflask import Schema
 from apiflask.fields import AwareDateTime, Boolean, List, Nested, String
 from apiflask.validators import URL, Length, OneOf
+from polystatus.text import Line
 
 from .service import SEVERITIES
 
 
 class BannerIn(Schema):
-    message = String(required=True, validate=Length(min=1, max=500))
+    message = Line(required=True, validate=Length(min=1, max=500))
     severity = String(load_default="info", validate=OneOf(SEVERITIES))
-    link = String(load_default=None, allow_none=True, validate=[Length(max=500), URL(schemes={"http", "https"})])
+    link = Line(load_default=None, allow_none=True, validate=[Length(max=500), URL(schemes={"http", "https"})])
     starts_at = AwareDateTime(load_default=None, allow_none=True, format="iso")
     ends_at = AwareDateTime(load_default=None, allow_none=True, format="iso")
     dismissible = Boolean(load_default=True)
 
 
 class BannerPatch(Schema):
-    message = String(validate=Length(min=1, max=500))
+    message = Line(validate=Length(min=1, max=500))
     severity = String(validate=OneOf(SEVERITIES))
-    link = String(allow_none=True, validate=[Length(max=500), URL(schemes={"http", "https"})])
+    link = Line(allow_none=True, validate=[Length(max=500), URL(schemes={"http", "https"})])
     starts_at = AwareDateTime(allow_none=True, format="iso")
     ends_at = AwareDateTime(allow_none=True, format="iso")
     dismissible = Boolean()

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from polystatus.clock import parse_iso
 from polystatus.errors import Invalid
 
 SEVERITIES = ("info", "warning", "critical")
 
 
 def parse(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+    return parse_iso(value) if value else None
 
 
 def check_window(starts_at: str | None, ends_at: str | None) -> None:

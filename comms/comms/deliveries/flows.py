@@ -13,15 +13,19 @@ mark did not reach Redis before a crash is sent again on restart. It lasts betwe
 from __future__ import annotations
 
 import logging
+import secrets
 import time
 from datetime import datetime, timedelta
 
 import redis
 from polystatus.clock import isoformat
+from polystatus.errors import Conflict, NotFound
 from polystatus.events import Event
+from polystatus.redis_store import atomic
 
 from ..channels import service as channel_service
 from ..channels import storage as channel_storage
+from ..subscribers import storage as subscriber_storage
 from . import senders, service, storage
 
 log = logging.getLogger("comms.deliveries")
@@ -30,13 +34,25 @@ PERSON_EVENTS = ("incident.created", "incident.updated", "incident.resolved", "m
 ALERT_OPENERS = {("check.status_changed", "down"), ("reports.spike", "problems_detected")}
 
 
-def unsubscribe_url(config: dict, user_id: str, kind: str, target: str) -> str:
-    signature = service.sign(config["UNSUBSCRIBE_SECRET"], user_id, kind, target)
-    return f"{config['COMMS_PUBLIC_URL']}/unsubscribe?u={user_id}&k={kind}&t={target}&s={signature}"
+def _unsubscribe_query(config: dict, who: str, kind: str, target: str) -> str:
+    signature = service.sign(config["UNSUBSCRIBE_SECRET"], who, kind, target)
+    return f"u={who}&k={kind}&t={target}&s={signature}"
+
+
+def unsubscribe_url(config: dict, who: str, kind: str, target: str) -> str:
+    """The link in the mail: a page of the public site (styled, in the reader's language) whose
+    button unsubscribes; a GET alone changes nothing, so a mail scanner following links does not
+    unsubscribe anyone."""
+    return f"{config['PUBLIC_URL']}/unsubscribe?{_unsubscribe_query(config, who, kind, target)}"
+
+
+def one_click_url(config: dict, who: str, kind: str, target: str) -> str:
+    """RFC 8058 one-click unsubscribe (List-Unsubscribe-Post): mail clients POST here."""
+    return f"{config['PUBLIC_URL']}/api/comms/unsubscribe?{_unsubscribe_query(config, who, kind, target)}"
 
 
 def ack_url(config: dict, alert_id: str) -> str:
-    return f"{config['COMMS_PUBLIC_URL']}/alerts/{alert_id}/ack?s={service.sign(config['UNSUBSCRIBE_SECRET'], 'ack', alert_id)}"
+    return f"{config['PUBLIC_URL']}/ack?alert={alert_id}&s={service.sign(config['UNSUBSCRIBE_SECRET'], 'ack', alert_id)}"
 
 
 def page_doc(config: dict) -> dict:
@@ -66,10 +82,24 @@ def plan(r: redis.Redis, config: dict, event: Event, pipe, people, now: datetime
         if event.type == "announcement" and not components:
             for person in event.data.get("recipients", []):
                 recipients.setdefault(person["id"], (person, "subscriptions", "all"))
-        for user_id, (person, kind, target) in recipients.items():
-            msg = service.with_footer(base, unsubscribe_url(config, user_id, kind, target))
-            delivery = _delivery(event, "email", person["email"], msg, now, user_id=user_id,
-                                 unsubscribe=unsubscribe_url(config, user_id, kind, target))
+        # Email-only subscribers (no account); one mail per address, whoever else has it.
+        addresses = {person["email"] for person, *_ in recipients.values()}
+        for subscriber in subscriber_storage.recipients(r, components):
+            if subscriber["email"] not in addresses:
+                addresses.add(subscriber["email"])
+                recipients[f"email:{subscriber['id']}"] = (subscriber, "email", "all")
+        # Each person's mail in their own language (an account's, or the email subscriber's).
+        in_language = {"en": base}
+        for person, kind, target in recipients.values():
+            who = person["id"]
+            lang = service.language(person.get("lang"))
+            if lang not in in_language:
+                in_language[lang] = service.message(event.type, event.data, config["PUBLIC_URL"], lang)
+            msg = service.with_footer(in_language[lang], unsubscribe_url(config, who, kind, target), lang=lang)
+            delivery = _delivery(event, "email", person["email"], msg, now,
+                                 **({"subscriber_id": who} if kind == "email" else {"user_id": who}),
+                                 unsubscribe=unsubscribe_url(config, who, kind, target),
+                                 one_click=one_click_url(config, who, kind, target))
             storage.queue_create(pipe, delivery, now.timestamp())
             planned.append(delivery)
     alert = None
@@ -81,13 +111,32 @@ def plan(r: redis.Redis, config: dict, event: Event, pipe, people, now: datetime
     for channel in channel_storage.all_channels(r):
         if not channel_service.matches(channel, event.type, components, sev):
             continue
+        extra = {}
+        if channel_service.is_sentry(channel["url"]):
+            extra["sentry"] = service.sentry_event(
+                event.type, event.data, page_url=config["PUBLIC_URL"],
+                event_id=service.sentry_event_id(service.delivery_id(event.id, "channel", channel["id"])))
+            if extra["sentry"] is None:
+                continue  # e.g. a new check coming up: nothing to open or resolve in Sentry
         msg = service.with_footer(base, None, ack_url(config, alert["id"]) if alert else None)
         delivery = _delivery(event, "channel", channel["id"], msg, now, channel_name=channel["name"],
                              webhook=service.statuspage_webhook(event.type, event.data, page_doc(config), ""),
-                             log_only=bool(channel.get("log_only")))
+                             log_only=bool(channel.get("log_only")), **extra)
         storage.queue_create(pipe, delivery, now.timestamp())
         planned.append(delivery)
     return planned
+
+
+def announce(r: redis.Redis, config: dict, people, now: datetime, *, subject: str, message: str,
+             component_ids: list[str]) -> tuple[str, int]:
+    """Staff's announcement to the subscribers of some components: (its id, deliveries planned)."""
+    event = Event(id=f"announcement-{secrets.token_hex(8)}", type="announcement", source="comms", time=isoformat(now),
+                  data={"subject": subject, "message": message, "component_ids": component_ids,
+                        "incident": {"name": subject, "components": [{"id": c, "name": c} for c in component_ids]}})
+    with atomic(r) as pipe:
+        planned = plan(r, config, event, pipe, people, now)
+        storage.queue_announcement(pipe, event.id, subject)
+    return event.id, len(planned)
 
 
 def alert_key(event: Event) -> str:
@@ -98,9 +147,9 @@ def alert_key(event: Event) -> str:
 
 def open_alert(r: redis.Redis, config: dict, event: Event, pipe, now: datetime) -> dict:
     key = alert_key(event)
-    existing = r.get(f"alert-key:{key}")
-    if existing and storage.get_alert(r, existing):
-        return storage.get_alert(r, existing)
+    existing = storage.alert_for_key(r, key)
+    if existing:
+        return existing
     alert = {"id": service.delivery_id(event.id, "alert", key), "key": key, "event_type": event.type,
              "data": event.data, "created_at": isoformat(now), "repeats": 0,
              "next_repeat_ts": (now + timedelta(minutes=config["ALERT_REPEAT_MINUTES"])).timestamp(),
@@ -110,8 +159,7 @@ def open_alert(r: redis.Redis, config: dict, event: Event, pipe, now: datetime) 
 
 
 def resolve_alert(r: redis.Redis, pipe, key: str, now: datetime) -> None:
-    alert_id = r.get(f"alert-key:{key}")
-    alert = storage.get_alert(r, alert_id) if alert_id else None
+    alert = storage.alert_for_key(r, key)
     if alert and not alert.get("resolved_at"):
         alert["resolved_at"] = isoformat(now)
         storage.save_alert(pipe, alert)
@@ -123,9 +171,8 @@ def ack(r: redis.Redis, alert_id: str, who: str, now: datetime) -> dict | None:
         return None
     if not alert.get("acked_at"):
         alert["acked_at"], alert["acked_by"] = isoformat(now), who
-        pipe = r.pipeline(transaction=True)
-        storage.save_alert(pipe, alert)
-        pipe.execute()
+        with atomic(r) as pipe:
+            storage.save_alert(pipe, alert)
     return alert
 
 
@@ -142,18 +189,19 @@ def repeat_alerts(r: redis.Redis, config: dict, now: datetime) -> int:
         msg = service.with_footer({**base, "subject": f"[Reminder {alert['repeats']}] {base['subject']}"}, None,
                                   ack_url(config, alert["id"]))
         components = service.components_of(event.type, event.data)
-        pipe = r.pipeline(transaction=True)
         minutes = config["ALERT_REPEAT_MINUTES"]
-        for channel in channel_storage.all_channels(r):
-            if channel_service.matches(channel, event.type, components, service.severity(event.type, event.data)):
-                minutes = channel.get("repeat_minutes") or minutes
-                storage.queue_create(pipe, _delivery(event, "channel", channel["id"], msg, now,
-                                                     channel_name=channel["name"], webhook=None,
-                                                     log_only=bool(channel.get("log_only"))), now.timestamp())
-                sent += 1
-        alert["next_repeat_ts"] = (now + timedelta(minutes=minutes)).timestamp()
-        storage.save_alert(pipe, alert)
-        pipe.execute()
+        with atomic(r) as pipe:
+            for channel in channel_storage.all_channels(r):
+                if channel_service.is_sentry(channel["url"]):
+                    continue  # the Sentry issue stays open until recovery; Sentry's own alert rules remind
+                if channel_service.matches(channel, event.type, components, service.severity(event.type, event.data)):
+                    minutes = channel.get("repeat_minutes") or minutes
+                    storage.queue_create(pipe, _delivery(event, "channel", channel["id"], msg, now,
+                                                         channel_name=channel["name"], webhook=None,
+                                                         log_only=bool(channel.get("log_only"))), now.timestamp())
+                    sent += 1
+            alert["next_repeat_ts"] = (now + timedelta(minutes=minutes)).timestamp()
+            storage.save_alert(pipe, alert)
     return sent
 
 
@@ -189,6 +237,9 @@ def deliver_due(r: redis.Redis, config: dict, now: datetime, owner: str, *, limi
         delivery["updated_at"], delivery["updated_ts"] = isoformat(now), now.timestamp()
         if status in ("sent", "logged"):
             delivery.update(status=status, last_error=None)
+            if delivery.get("redact"):
+                # An account email holds a single-use link: once sent, only its subject is kept.
+                delivery.update(text="", html="", redacted=True)
             finish_durably(r, delivery)
         elif permanent or delivery["attempts"] >= config["MAX_ATTEMPTS"]:
             delivery.update(status="dead", last_error=error)
@@ -215,7 +266,8 @@ def deliver_due(r: redis.Redis, config: dict, now: datetime, owner: str, *, limi
             if batch is not None:
                 try:
                     for delivery in emails:
-                        headers = {"List-Unsubscribe": f"<{delivery['unsubscribe']}>"} if delivery.get("unsubscribe") else None
+                        headers = senders.unsubscribe_headers(delivery.get("one_click") or delivery.get("unsubscribe"),
+                                                              one_click=bool(delivery.get("one_click")))
                         try:
                             batch.send(delivery["target"], delivery["subject"], delivery["text"], delivery["html"],
                                        headers, message_id=delivery["id"])
@@ -234,8 +286,36 @@ def deliver_due(r: redis.Redis, config: dict, now: datetime, owner: str, *, limi
             done(delivery, "logged")
             continue
         try:
-            senders.send_channel(channel["url"], delivery["subject"], delivery["text"], delivery.get("webhook"))
+            sentry = None
+            if channel_service.is_sentry(channel["url"]):  # planned for it, or for the URL it had before
+                sentry = delivery.get("sentry") or service.sentry_fallback(
+                    delivery["subject"], delivery["text"], event_id=service.sentry_event_id(delivery["id"]))
+            senders.send_channel(channel["url"], delivery["subject"], delivery["text"], delivery.get("webhook"),
+                                 sentry_payload=sentry)
             done(delivery, "sent")
         except senders.SendError as exc:
             done(delivery, "failed", str(exc), exc.permanent)
     return counts
+
+
+def _dead_letter(r: redis.Redis, delivery_id: str) -> dict:
+    delivery = storage.get(r, delivery_id)
+    if delivery is None:
+        raise NotFound("No such delivery.")
+    if delivery["status"] != "dead":
+        raise Conflict("This delivery is not a dead letter.", details={"status": delivery["status"]})
+    return delivery
+
+
+def retry_dead_letter(r: redis.Redis, now: datetime, delivery_id: str) -> dict:
+    delivery = _dead_letter(r, delivery_id)
+    delivery.update(status="pending", attempts=0, last_error=None, updated_at=isoformat(now))
+    storage.retry(r, delivery, now.timestamp())
+    return delivery
+
+
+def discard_dead_letter(r: redis.Redis, now: datetime, delivery_id: str, *, by: str) -> dict:
+    delivery = _dead_letter(r, delivery_id)
+    delivery.update(status="discarded", discarded_by=by, updated_at=isoformat(now))
+    storage.discard(r, delivery)
+    return delivery

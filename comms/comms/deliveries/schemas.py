@@ -1,8 +1,10 @@
 from apiflask import Schema
 from apiflask.fields import Boolean, Dict, Integer, List, Nested, String
-from apiflask.validators import Email, Length, Range, Regexp
+from apiflask.validators import Length, Range
+from polystatus import paging
+from polystatus.text import EmailAddress, Line, Name, Pattern, Text
 
-COMPONENT_ID = Regexp(r"^[a-z0-9][a-z0-9_-]{0,63}$", error="A PolyStatus component id.")
+COMPONENT_ID = Pattern(r"^[a-z0-9][a-z0-9_-]{0,63}$", error="A PolyStatus component id.")
 
 
 class DeliveryOut(Schema):
@@ -16,11 +18,20 @@ class DeliveryOut(Schema):
     status = String()
     attempts = Integer()
     last_error = String(allow_none=True)
+    discarded_by = String(allow_none=True)
     created_at = String()
     updated_at = String()
 
 
 class DeliveryListOut(Schema):
+    deliveries = List(Nested(DeliveryOut))
+
+
+class DeadLetterQuery(paging.PageQuery):
+    per_page = Integer(load_default=20, validate=Range(min=1, max=200))
+
+
+class DeadLetterPageOut(paging.Page):
     deliveries = List(Nested(DeliveryOut))
 
 
@@ -44,19 +55,24 @@ class AlertListOut(Schema):
 
 
 class AckQuery(Schema):
-    s = String(required=True, validate=Length(max=64))
+    s = Line(required=True, validate=Length(max=64))
 
 
 class UnsubscribeQuery(Schema):
-    u = String(required=True, validate=Length(max=64))
-    k = String(required=True, validate=Length(max=20))
-    t = String(required=True, validate=Length(max=64))
-    s = String(required=True, validate=Length(max=64))
+    u = Line(required=True, validate=Length(max=64))
+    k = Line(required=True, validate=Length(max=20))
+    t = Line(required=True, validate=Length(max=64))
+    s = Line(required=True, validate=Length(max=64))
+
+
+class UnsubscribedOut(Schema):
+    kind = String()
+    target = String()
 
 
 class AnnouncementIn(Schema):
-    subject = String(required=True, validate=Length(min=1, max=200))
-    message = String(required=True, validate=Length(min=1, max=10000))
+    subject = Name(required=True, validate=Length(min=1, max=200))
+    message = Text(required=True, validate=Length(min=1, max=10000))
     components = List(String(validate=COMPONENT_ID), load_default=list, validate=Length(max=50))
 
 
@@ -66,13 +82,13 @@ class AnnouncementOut(Schema):
 
 
 class RunResult(Schema):
-    name = String(required=True, validate=Length(min=1, max=80))
+    name = Name(required=True, validate=Length(min=1, max=80))
     ok = Boolean(required=True)
 
 
 class RunReportIn(Schema):
-    group = String(load_default="", validate=Length(max=80))
-    to = String(validate=[Email(), Length(max=254)])
+    group = Name(load_default="", validate=Length(max=80))
+    to = EmailAddress(validate=Length(max=254))
     results = List(Nested(RunResult), required=True, validate=Length(max=1000))
 
 

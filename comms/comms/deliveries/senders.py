@@ -1,5 +1,6 @@
-"""Sending: SMTP (one connection per batch), Apprise (every chat and push service), and
-Statuspage-shaped webhooks. The only module here that talks to the outside."""
+"""Sending: SMTP (one connection per batch), Apprise (every chat and push service),
+Statuspage-shaped webhooks, and Sentry (``sentry.py``). With ``sentry.py``, the only modules
+here that talk to the outside."""
 from __future__ import annotations
 
 import logging
@@ -15,6 +16,7 @@ from urllib.parse import unquote, urlsplit
 
 import apprise
 from polystatus import outbound
+from polystatus.text import clean, clean_tree, one_line
 
 log = logging.getLogger("comms.senders")
 
@@ -34,6 +36,8 @@ class SendError(Exception):
 # RFC 2047 encoded words for non-ASCII header text, quoted-printable UTF-8 for non-ASCII or
 # long-lined bodies, 7bit otherwise. The result is ASCII with CRLF line ends (no SMTPUTF8 or
 # 8BITMIME needed). Addresses that are not plain ASCII go through EmailMessage (SMTPUTF8).
+# Text stored before it was validated (issue 21) is cleaned first: a control character or an
+# unpaired surrogate would make an invalid message, or one the encoders refuse.
 _CRLF = "\r\n"
 _UTF8_QP = Charset("utf-8")
 _UTF8_QP.body_encoding = QP
@@ -44,7 +48,7 @@ def _header_text(value: str) -> str:
     """Unstructured header text: on one line (no header injection), encoded if not plain ASCII.
     A short ASCII value stays as it is, so a URL in List-Unsubscribe (RFC 2369) is never turned
     into encoded words."""
-    value = " ".join(str(value).splitlines())
+    value = one_line(str(value))
     if value.isascii() and len(value) <= 900:
         return value
     return Header(value, "utf-8").encode(linesep=_CRLF)
@@ -63,7 +67,7 @@ def _address(value: str) -> str | None:
 
 
 def _part(content: str, subtype: str) -> str:
-    content = content.replace("\r\n", "\n").replace("\r", "\n")
+    content = clean(content).replace("\r\n", "\n").replace("\r", "\n")
     if not content.endswith("\n"):
         content += "\n"
     if content.isascii() and max(map(len, content.split("\n"))) <= _MAX_LINE:
@@ -100,12 +104,12 @@ def _email_message(mail_from: str, to: str, subject: str, text: str, html: str, 
     message = EmailMessage()
     message["From"] = mail_from
     message["To"] = to
-    message["Subject"] = " ".join(subject.splitlines())  # a line break in a header raises ValueError
+    message["Subject"] = one_line(subject)  # a line break in a header raises ValueError
     message["Message-ID"] = f"<{message_id}@polystatus>" if message_id else make_msgid(domain="polystatus")
     for key, value in (headers or {}).items():
-        message[key] = " ".join(str(value).splitlines())
-    message.set_content(text)
-    message.add_alternative(html, subtype="html")
+        message[key] = one_line(str(value))
+    message.set_content(clean(text))
+    message.add_alternative(clean(html), subtype="html")
     return message
 
 
@@ -159,8 +163,34 @@ class SMTPBatch:
                 pass
 
 
-def send_channel(url: str, title: str, body: str, webhook_payload: dict | None = None, timeout: float = 10) -> None:
+def unsubscribe_headers(url: str | None, *, one_click: bool) -> dict | None:
+    """List-Unsubscribe (RFC 2369), and with it RFC 8058's one-click POST when the URL takes it."""
+    if not url:
+        return None
+    headers = {"List-Unsubscribe": f"<{url}>"}
+    if one_click:
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    return headers
+
+
+def send_channel(url: str, title: str, body: str, webhook_payload: dict | None = None, timeout: float = 10, *,
+                 sentry_payload: dict | None = None) -> None:
+    # JSON carries any character but an unpaired surrogate (httpx would fail to encode it), and
+    # chat services choke on control characters: what was stored before issue 21 is cleaned.
+    title, body = one_line(title), clean(body)
+    webhook_payload, sentry_payload = clean_tree(webhook_payload), clean_tree(sentry_payload)
     scheme = url.split("://", 1)[0].lower()
+    if sentry_payload is not None:
+        # Imported here: sentry-sdk is loaded only by a comms that has a Sentry channel.
+        from ..channels.service import sentry_target
+        from . import sentry
+
+        try:
+            target = sentry_target(url)
+        except Exception as exc:  # noqa: BLE001 (Invalid: the URL was changed since planning)
+            raise SendError(f"not a Sentry channel URL: {exc}", permanent=True) from None
+        sentry.send(target, sentry_payload, timeout=timeout)
+        return
     if scheme in ("webhook", "webhooks"):
         target = ("https" if scheme == "webhooks" else "http") + "://" + url.split("://", 1)[1]
         with outbound.client(timeout=timeout) as http:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 import redis
+from polystatus.redis_store import commit
 
 _CREATE = """
 if redis.call('set', KEYS[1], ARGV[1], 'NX') then
@@ -44,10 +45,12 @@ def claim_due(r: redis.Redis, ids: list[str], owner: str, ttl_s: int, now_ts: fl
     released at once."""
     if not ids:
         return []
-    pipe = r.pipeline(transaction=False)
+    pipe = r.pipeline(transaction=True)
     for delivery_id in ids:
         pipe.set(f"delivery-lock:{delivery_id}", owner, nx=True, ex=ttl_s)
-    held = [delivery_id for delivery_id, ok in zip(ids, pipe.execute(), strict=True) if ok]
+    # The locks reach a replica before anything is sent: after a failover, another worker must
+    # not find these deliveries unlocked and send them a second time.
+    held = [delivery_id for delivery_id, ok in zip(ids, commit(pipe), strict=True) if ok]
     if not held:
         return []
     pipe = r.pipeline(transaction=False)
@@ -94,7 +97,9 @@ def finish(r: redis.Redis, delivery: dict, *, requeue_at: float | None = None, d
     if dead:
         pipe.zadd("dead-letters", {delivery["id"]: delivery.get("updated_ts", 0)})
     pipe.delete(f"delivery-lock:{delivery['id']}")
-    pipe.execute()
+    # A replica has the "sent" mark before the next delivery goes out: a failover then resends
+    # at most the one in flight, not every message sent in the last moments of the old primary.
+    commit(pipe)
 
 
 def recent(r: redis.Redis, limit: int, offset: int = 0) -> list[dict]:
@@ -102,9 +107,21 @@ def recent(r: redis.Redis, limit: int, offset: int = 0) -> list[dict]:
     return [json.loads(raw) for raw in r.mget([f"delivery:{i}" for i in ids]) if raw] if ids else []
 
 
-def dead_letters(r: redis.Redis) -> list[dict]:
-    ids = r.zrevrange("dead-letters", 0, -1)
-    return [json.loads(raw) for raw in r.mget([f"delivery:{i}" for i in ids]) if raw] if ids else []
+def dead_letters(r: redis.Redis, offset: int = 0, limit: int = 1000) -> tuple[list[dict], int]:
+    """One page of dead letters, newest first, and how many there are."""
+    pipe = r.pipeline(transaction=False)
+    pipe.zrevrange("dead-letters", offset, offset + limit - 1)
+    pipe.zcard("dead-letters")
+    ids, total = pipe.execute()
+    return ([json.loads(raw) for raw in r.mget([f"delivery:{i}" for i in ids]) if raw] if ids else []), total
+
+
+def discard(r: redis.Redis, delivery: dict) -> None:
+    """Out of the dead letters for good; the record stays in the delivery log."""
+    pipe = r.pipeline(transaction=True)
+    pipe.set(f"delivery:{delivery['id']}", json.dumps(delivery))
+    pipe.zrem("dead-letters", delivery["id"])
+    pipe.execute()
 
 
 def retry(r: redis.Redis, delivery: dict, now_ts: float) -> None:
@@ -118,6 +135,16 @@ def retry(r: redis.Redis, delivery: dict, now_ts: float) -> None:
 def get_alert(r, alert_id: str) -> dict | None:
     raw = r.get(f"alert:{alert_id}")
     return json.loads(raw) if raw else None
+
+
+def alert_for_key(r, key: str) -> dict | None:
+    """The alert open for ``key`` (a check, a component's reports), if any."""
+    alert_id = r.get(f"alert-key:{key}")
+    return get_alert(r, alert_id) if alert_id else None
+
+
+def queue_announcement(pipe, announcement_id: str, subject: str) -> None:
+    pipe.set(f"announcement:{announcement_id}", subject)
 
 
 def save_alert(pipe, alert: dict) -> None:

@@ -2,30 +2,24 @@
 Bresse run reports, and the development mailbox."""
 from __future__ import annotations
 
-import secrets
 import socket
+from urllib.parse import urlencode
 
 from apiflask import APIBlueprint
-from flask import Response, current_app
+from flask import current_app, redirect
+from polystatus import audit, paging
 from polystatus.auth import current_identity, require_role
 from polystatus.clock import isoformat
 from polystatus.errors import Conflict, Forbidden, NotFound, Unavailable
-from polystatus.events import Event
 from polystatus.redis_store import get_redis
 
 from ..mail import storage as mail_storage
+from ..subscribers import flows as subscriber_flows
 from . import flows, schemas, senders, service, storage
 
 bp = APIBlueprint("deliveries", __name__, tag="Deliveries and alerts")
-HTML = {200: {"description": "a small confirmation page", "content": {"text/html": {"schema": {"type": "string"}}}}}
-
-
-def page(title: str, text: str) -> Response:
-    from html import escape
-
-    return Response(f"<!doctype html><meta charset=utf-8><title>{escape(title)}</title>"
-                    f"<body style='font-family:system-ui;max-width:36rem;margin:4rem auto'><h1>{escape(title)}</h1>"
-                    f"<p>{escape(text)}</p></body>", content_type="text/html; charset=utf-8")
+# follows / subscriptions: an account's (through users); email: an email-only subscriber's.
+UNSUBSCRIBE_KINDS = ("follows", "subscriptions", "email")
 
 
 @bp.get("/deliveries")
@@ -38,11 +32,13 @@ def list_deliveries(query_data):
 
 
 @bp.get("/dead-letters")
-@bp.output(schemas.DeliveryListOut)
-@bp.doc(summary="Deliveries that failed for good (admin)")
+@bp.input(schemas.DeadLetterQuery, location="query")
+@bp.output(schemas.DeadLetterPageOut)
+@bp.doc(summary="Deliveries that failed for good, newest first, a page at a time (admin)")
 @require_role("admin")
-def list_dead_letters():
-    return {"deliveries": storage.dead_letters(get_redis())}
+def list_dead_letters(query_data):
+    items, total = storage.dead_letters(get_redis(), *paging.window(query_data))
+    return paging.answer("deliveries", items, query_data, total)
 
 
 @bp.post("/dead-letters/<delivery_id>/retry")
@@ -50,15 +46,17 @@ def list_dead_letters():
 @bp.doc(summary="Send a dead letter again (admin)", responses={409: "Not a dead letter"})
 @require_role("admin")
 def retry_dead_letter(delivery_id):
-    r = get_redis()
-    delivery = storage.get(r, delivery_id)
-    if delivery is None:
-        raise NotFound("No such delivery.")
-    if delivery["status"] != "dead":
-        raise Conflict("Only dead letters can be retried.")
-    delivery.update(status="pending", attempts=0, last_error=None)
-    storage.retry(r, delivery, current_app.config["CLOCK"].now().timestamp())
-    return delivery
+    return flows.retry_dead_letter(get_redis(), current_app.config["CLOCK"].now(), delivery_id)
+
+
+@bp.delete("/dead-letters/<delivery_id>")
+@bp.output(schemas.DeliveryOut)
+@bp.doc(summary="Discard a dead letter: never sent; it stays in the delivery log as discarded (admin)",
+        responses={409: "Not a dead letter"})
+@require_role("admin")
+def discard_dead_letter(delivery_id):
+    return flows.discard_dead_letter(get_redis(), current_app.config["CLOCK"].now(), delivery_id,
+                                     by=current_identity().email or current_identity().sub)
 
 
 @bp.get("/alerts")
@@ -81,31 +79,64 @@ def ack_alert(alert_id):
     return alert
 
 
+def check_ack_signature(alert_id: str, signature: str) -> None:
+    if not service.verify(current_app.config["UNSUBSCRIBE_SECRET"], signature, "ack", alert_id):
+        raise Forbidden("This link is not valid.")
+
+
 @bp.get("/alerts/<alert_id>/ack")
 @bp.input(schemas.AckQuery, location="query")
-@bp.doc(summary="Acknowledge from the link in a message (signed)", responses={**HTML, 403: "Bad signature"})
+@bp.doc(summary="An acknowledge link of an older message: sent on to the page on the public site (signed)",
+        responses={303: {"description": "to the acknowledge page"}, 403: "Bad signature"})
 def ack_alert_link(alert_id, query_data):
-    if not service.verify(current_app.config["UNSUBSCRIBE_SECRET"], query_data["s"], "ack", alert_id):
-        raise Forbidden("This link is not valid.")
-    if flows.ack(get_redis(), alert_id, "link", current_app.config["CLOCK"].now()) is None:
+    check_ack_signature(alert_id, query_data["s"])
+    return redirect(f"{current_app.config['PUBLIC_URL']}/ack?{urlencode({'alert': alert_id, 's': query_data['s']})}", 303)
+
+
+@bp.post("/alerts/<alert_id>/ack/link")
+@bp.input(schemas.AckQuery, location="query")
+@bp.output(schemas.AlertOut)
+@bp.doc(summary="Acknowledge with the signed link of a message (the signature is the credential)",
+        responses={403: "Bad signature"})
+def ack_alert_by_link(alert_id, query_data):
+    check_ack_signature(alert_id, query_data["s"])
+    alert = flows.ack(get_redis(), alert_id, "link", current_app.config["CLOCK"].now())
+    if alert is None:
         raise NotFound("No such alert.")
-    return page("Acknowledged", "The reminders for this alert have stopped.")
+    return alert
+
+
+def check_unsubscribe_signature(query_data: dict) -> None:
+    if query_data["k"] not in UNSUBSCRIBE_KINDS or not service.verify(
+            current_app.config["UNSUBSCRIBE_SECRET"], query_data["s"], query_data["u"], query_data["k"], query_data["t"]):
+        raise Forbidden("This unsubscribe link is not valid.")
 
 
 @bp.get("/unsubscribe")
 @bp.input(schemas.UnsubscribeQuery, location="query")
-@bp.doc(summary="Unsubscribe from the link in an email (signed)", responses={**HTML, 403: "Bad signature", 503: "Users unreachable"})
+@bp.doc(summary="An unsubscribe link of an older email: sent on to the page on the public site (signed)",
+        responses={303: {"description": "to the unsubscribe page"}, 403: "Bad signature"})
+def unsubscribe_link(query_data):
+    check_unsubscribe_signature(query_data)
+    return redirect(f"{current_app.config['PUBLIC_URL']}/unsubscribe?{urlencode(query_data)}", 303)
+
+
+@bp.post("/unsubscribe")
+@bp.input(schemas.UnsubscribeQuery, location="query")
+@bp.output(schemas.UnsubscribedOut)
+@bp.doc(summary="Unsubscribe with the signed link of an email; also RFC 8058 one-click (List-Unsubscribe-Post)",
+        responses={403: "Bad signature", 503: "Users unreachable"})
 def unsubscribe(query_data):
-    config = current_app.config
-    user, kind, target = query_data["u"], query_data["k"], query_data["t"]
-    if kind not in ("follows", "subscriptions") or not service.verify(config["UNSUBSCRIBE_SECRET"], query_data["s"],
-                                                                      user, kind, target):
-        raise Forbidden("This unsubscribe link is not valid.")
-    try:
-        current_app.extensions["people"].remove(user, kind, target)
-    except Exception as exc:
-        raise Unavailable(f"We could not reach the accounts service; try again in a minute. ({type(exc).__name__})") from None
-    return page("Unsubscribed", "You will not receive these emails any more.")
+    check_unsubscribe_signature(query_data)
+    who, kind, target = query_data["u"], query_data["k"], query_data["t"]
+    if kind == "email":
+        subscriber_flows.unsubscribe(get_redis(), who)
+    else:
+        try:
+            current_app.extensions["people"].remove(who, kind, target)
+        except Exception as exc:
+            raise Unavailable(f"We could not reach the accounts service; try again in a minute. ({type(exc).__name__})") from None
+    return {"kind": kind, "target": target}
 
 
 @bp.post("/announcements")
@@ -114,20 +145,14 @@ def unsubscribe(query_data):
 @bp.doc(summary="Send an announcement to the subscribers of some components (staff)")
 @require_role("staff")
 def announce(json_data):
-    r = get_redis()
-    now = current_app.config["CLOCK"].now()
-    event = Event(id=f"announcement-{secrets.token_hex(8)}", type="announcement", source="comms", time=isoformat(now),
-                  data={"subject": json_data["subject"], "message": json_data["message"],
-                        "component_ids": json_data["components"],
-                        "incident": {"name": json_data["subject"], "components": [{"id": c, "name": c} for c in json_data["components"]]}})
-    pipe = r.pipeline(transaction=True)
-    planned = flows.plan(r, current_app.config, event, pipe, current_app.extensions["people"], now)
-    pipe.set(f"announcement:{event.id}", json_data["subject"])
-    pipe.execute()
-    return {"id": event.id, "planned": len(planned)}
+    announcement_id, planned = flows.announce(
+        get_redis(), current_app.config, current_app.extensions["people"], current_app.config["CLOCK"].now(),
+        subject=json_data["subject"], message=json_data["message"], component_ids=json_data["components"])
+    return {"id": announcement_id, "planned": planned}
 
 
 @bp.post("/reports/runs")
+@audit.exempt("a checker's per-run report, every run")
 @bp.input(schemas.RunReportIn)
 @bp.output(schemas.RunReportOut)
 @bp.doc(summary="Bresse's per-run report: DRYRUN.OK then NAME.OK/NAME.NOK, mailed to the monitoring address",

@@ -41,9 +41,12 @@ def runs_in(check: dict, region: str) -> bool:
 
 
 def assignment(check: dict) -> dict:
-    """What an agent needs to run a check (it is trusted with the check's headers and token)."""
-    keep = ("id", "name", "kind", "url", "host", "port", "expect", "method", "headers", "bearer_token", "body",
-            "timeout", "interval", "conditions", "field", "max_age")
+    """What an agent needs to run a check (it is trusted with the check's headers, token and DSN
+    password: ``check`` is the runnable one, its password unsealed; or the agent reads the
+    password from its own environment, ``password_env``)."""
+    keep = ("id", "name", "kind", "url", "host", "port", "expect", "server", "query_type", "method", "headers",
+            "bearer_token", "body", "insecure", "timeout", "interval", "conditions", "field", "max_age",
+            "dsn", "dsn_error", "password_env", "query", "command", "packets", "expiry_warning_days", "watch_domain")
     return {key: check[key] for key in keep if check.get(key) is not None}
 
 

@@ -6,12 +6,14 @@ import secrets
 
 from apiflask import APIBlueprint
 from flask import current_app, g, request
+from polystatus import audit
 from polystatus.auth import bearer_token, require_role
 from polystatus.clock import isoformat
 from polystatus.errors import NotFound, Unauthorized
 from polystatus.redis_store import get_redis
 
 from ..checks import flows as check_flows
+from ..checks import sealing
 from ..checks import storage as check_storage
 from . import schemas, service, storage
 
@@ -98,7 +100,8 @@ def delete_agent(agent_id):
 @agent_required
 def assignments():
     agent = g.agent
-    checks = [service.assignment(c) for c in check_storage.all_checks(get_redis())
+    keys = current_app.config["CHECK_SECRETS_KEY"]
+    checks = [service.assignment(sealing.runnable(c, keys=keys)) for c in check_storage.all_checks(get_redis())
               if service.runs_in(c, agent["region"])]
     allow_private = current_app.config["CSP_ALLOW_PRIVATE_TARGETS"]
     etag = service.assignments_etag(agent["region"], checks, allow_private)
@@ -110,6 +113,7 @@ def assignments():
 
 
 @bp.post("/agent/results")
+@audit.exempt("check results from vantage-point agents, every few seconds")
 @bp.input(schemas.ResultsIn)
 @bp.output(schemas.ResultsOut)
 @bp.doc(summary="Post a batch of results (agent token); retrying a batch is safe", responses=AGENT_AUTH)
@@ -133,7 +137,11 @@ def post_results(json_data):
         if verdict == "future":
             counts["refused"] += 1
             continue
-        result = {k: item.get(k) for k in ("ok", "reason", "status", "response_time_ms", "lag_s")}
+        result = {k: item.get(k) for k in ("ok", "reason", "status", "response_time_ms", "lag_s", "row_count",
+                                           "packet_loss")}
+        for fact in ("certificate_expires_at", "domain_expires_at"):
+            if item.get(fact) is not None:
+                result[fact] = isoformat(item[fact])
         result["at"] = isoformat(item["at"])
         outcome = check_flows.record(r, check, result, item["at"], region=agent["region"],
                                      dedup_key=service.dedup_key(agent["id"], item["id"]),

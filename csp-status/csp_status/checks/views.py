@@ -1,9 +1,7 @@
 """Checks of your own endpoints: CRUD (admin), run now, public state, health endpoint, badge."""
 from __future__ import annotations
 
-import secrets
 from datetime import timedelta
-from html import escape
 
 from apiflask import APIBlueprint
 from flask import Response, current_app
@@ -11,8 +9,7 @@ from polystatus.auth import require_role
 from polystatus.errors import Conflict, Invalid, NotFound
 from polystatus.redis_store import get_redis
 
-from .. import targets
-from . import engine, flows, schemas, service, storage
+from . import badge, engine, flows, rdap, schemas, storage
 
 bp = APIBlueprint("checks", __name__, tag="Checks")
 SVG = {200: {"description": "SVG badge", "content": {"image/svg+xml": {"schema": {"type": "string"}}}}}
@@ -27,34 +24,12 @@ def load(check_id: str) -> dict:
     return check
 
 
-def validate(data: dict) -> None:
-    service.check_name(data["name"])
-    kind = data["kind"]
-    allow_private = current_app.config["CSP_ALLOW_PRIVATE_TARGETS"]
-    if kind in ("assertions", "freshness", "task"):
-        if not data.get("url"):
-            raise Invalid("This kind of check needs a url.", details={"url": ["Required."]})
-        targets.check_url(data["url"], allow_private)
-    if kind == "assertions":
-        service.compile_conditions(data.get("conditions") or ["[STATUS] == 200"])
-    if kind == "freshness" and not data.get("max_age"):
-        raise Invalid("A freshness check needs max_age (seconds).", details={"max_age": ["Required."]})
-    if kind == "tcp" and not (data.get("host") and data.get("port")):
-        raise Invalid("A tcp check needs host and port.", details={"host": ["Required."], "port": ["Required."]})
-    if kind == "tcp":
-        targets.check_url(targets.host_url(data["host"], data["port"]), allow_private)
-    if kind == "dns" and not data.get("host"):
-        raise Invalid("A dns check needs host.", details={"host": ["Required."]})
-
-
-def create(data: dict) -> dict:
-    validate(data)
-    r = get_redis()
-    if storage.by_name(r, data["name"]):
-        raise Conflict("A check with this name exists.")
-    check = {"id": secrets.token_hex(6), **data}
-    storage.save(r, check, next_run=current_app.config["CLOCK"].now().timestamp())
-    return check
+def domains() -> rdap.DomainExpiry:
+    """The app's RDAP client: its cache of expiry dates lives as long as the process."""
+    extensions = current_app.extensions
+    if "csp_rdap" not in extensions:
+        extensions["csp_rdap"] = rdap.DomainExpiry(current_app.config["RDAP_BOOTSTRAP_URL"])
+    return extensions["csp_rdap"]
 
 
 @bp.post("/config/reload")
@@ -71,6 +46,26 @@ def reload_config():
         return config_apply.apply(get_redis(), handle.read(), current_app.config["CLOCK"].now(), current_app.config)
 
 
+@bp.post("/import/gatus")
+@bp.input(schemas.GatusImportIn)
+@bp.output(schemas.GatusImportOut)
+@bp.doc(summary="Import a Gatus config.yaml: endpoints, external endpoints, alerting providers (admin)",
+        responses={422: "Not YAML, or not a Gatus config"})
+@require_role("admin")
+def import_gatus(json_data):
+    from .. import config_file, gatus_import
+
+    config = current_app.config
+    try:
+        report = gatus_import.run(get_redis(), json_data["config"], allow_private=config["CSP_ALLOW_PRIVATE_TARGETS"],
+                                  now=config["CLOCK"].now(), dry_run=json_data["dry_run"])
+    except config_file.ConfigError as exc:  # the document as a whole is refused: the field is `config`
+        raise Invalid(exc.message, details={"config": exc.details or [exc.message]}) from None
+    current_app.logger.info("Gatus import%s: %d created, %d updated, %d skipped", " (dry run)" if json_data["dry_run"]
+                            else "", len(report["created"]), len(report["updated"]), len(report["skipped"]))
+    return report
+
+
 @bp.get("/checks")
 @bp.output(schemas.CheckListOut)
 @bp.doc(summary="Every check with its state and per-region results (public: no secrets)")
@@ -85,7 +80,9 @@ def list_checks():
 @bp.doc(summary="Create a check (admin)", responses={409: "Name taken", 422: "Invalid check, condition or target"})
 @require_role("admin")
 def create_check(json_data):
-    check = create(json_data)
+    config = current_app.config
+    check = flows.create(get_redis(), json_data, allow_private=config["CSP_ALLOW_PRIVATE_TARGETS"],
+                         now=config["CLOCK"].now(), keys=config["CHECK_SECRETS_KEY"])
     return flows.public_view(check, storage.state(get_redis(), check["id"]))
 
 
@@ -96,15 +93,23 @@ def get_check(check_id):
     return flows.public_view(load(check_id), storage.state(get_redis(), check_id))
 
 
+@bp.get("/checks/<check_id>/config")
+@bp.output(schemas.CheckConfigOut)
+@bp.doc(summary="Every setting of a check, secrets left out, for editing it (admin)")
+@require_role("admin")
+def check_config(check_id):
+    return flows.admin_view(load(check_id))
+
+
 @bp.patch("/checks/<check_id>")
 @bp.input(schemas.CheckIn(partial=True))
 @bp.output(schemas.CheckOut)
 @bp.doc(summary="Change a check (admin)", responses={422: "Invalid check"})
 @require_role("admin")
 def update_check(check_id, json_data):
-    check = {**load(check_id), **json_data}
-    validate(check)
-    storage.save(get_redis(), check)
+    config = current_app.config
+    check = flows.update(get_redis(), check_id, json_data, allow_private=config["CSP_ALLOW_PRIVATE_TARGETS"],
+                         keys=config["CHECK_SECRETS_KEY"])
     return flows.public_view(check, storage.state(get_redis(), check_id))
 
 
@@ -126,7 +131,12 @@ def run_check(check_id):
     check = load(check_id)
     config = current_app.config
     now = config["CLOCK"].now()
-    result = engine.Engine(allow_private=config["CSP_ALLOW_PRIVATE_TARGETS"]).run([check], now)[0]
+    runner = engine.Engine(allow_private=config["CSP_ALLOW_PRIVATE_TARGETS"], domains=domains(), blocking_concurrency=1,
+                           secrets_key=config["CHECK_SECRETS_KEY"])
+    try:
+        result = runner.run([check], now)[0]
+    finally:
+        runner.close()
     flows.record(get_redis(), check, result, now)
     return {**result, "region": "local"}
 
@@ -145,14 +155,7 @@ def check_health(check_id):
 @bp.doc(summary="An SVG status badge", responses=SVG)
 def check_badge(check_id):
     check = load(check_id)
-    state = storage.state(get_redis(), check_id)["state"]
-    colour = {"up": "#2e7d32", "degraded": "#f9a825", "down": "#c62828"}.get(state, "#757575")
-    label, value = escape(check["name"][:30]), escape(state)
-    width = 7 * len(label) + 10
-    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width + 60}" height="20" role="img" aria-label="{label}: {value}">'
-           f'<rect width="{width}" height="20" fill="#555"/><rect x="{width}" width="60" height="20" fill="{colour}"/>'
-           f'<g fill="#fff" font-family="Verdana,sans-serif" font-size="11"><text x="5" y="14">{label}</text>'
-           f'<text x="{width + 6}" y="14">{value}</text></g></svg>')
+    svg = badge.svg(check["name"], storage.state(get_redis(), check_id)["state"])
     return Response(svg, content_type="image/svg+xml", headers={"Cache-Control": "max-age=30"})
 
 

@@ -4,6 +4,11 @@
 ``operational|degraded|partial_outage|major_outage|maintenance|unknown``. An enum value we do
 not know maps to ``unknown`` with a logged warning: a provider inventing a new status must
 never crash the poller, nor be read as "all clear".
+
+Text from a provider's page gets the rules our own users' text gets (issue 21), in
+:func:`parse`: names on one line, NFC, without bidirectional controls, and everything without
+control characters, unpaired surrogates (a JSON ``"\ud800"``) or noncharacters, and cut to a
+length, so a provider's typo cannot break our page, feeds or notifications.
 """
 from __future__ import annotations
 
@@ -15,6 +20,8 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 import feedparser
+from polystatus.clock import parse_iso
+from polystatus.text import clean, clean_tree
 
 log = logging.getLogger("csp_status.adapters")
 
@@ -176,7 +183,7 @@ def _entry_time(entry) -> datetime | None:
                 return parsedate_to_datetime(entry[key]).astimezone(UTC)
             except (TypeError, ValueError):
                 try:
-                    return datetime.fromisoformat(entry[key].replace("Z", "+00:00"))
+                    return parse_iso(entry[key])
                 except ValueError:
                     continue
     return None
@@ -311,7 +318,27 @@ PARSERS = {
 }
 
 
+NAME_MAX, TEXT_MAX = 200, 2000
+
+
+def _name(value):
+    return clean(value, name=True)[:NAME_MAX] if isinstance(value, str) else value
+
+
+def tidy(result: Normalized) -> Normalized:
+    """A provider's text under the rules of our own (see the module's docstring)."""
+    for component in result.components:
+        component.update(clean_tree(component), name=_name(component.get("name")))
+        if "group" in component:
+            component["group"] = _name(component["group"])
+    for incident in result.incidents:
+        incident.update(clean_tree(incident), name=_name(incident.get("name")))
+        incident["components"] = [_name(c) for c in incident.get("components") or []]
+    result.description = clean(result.description or "")[:TEXT_MAX]
+    return result
+
+
 def parse(fmt: str, body: bytes, headers: dict | None = None, now: datetime | None = None) -> Normalized:
     if fmt not in PARSERS:
         raise ParseError(f"unknown format {fmt!r}")
-    return PARSERS[fmt](body, headers or {}, now or datetime.now(UTC))
+    return tidy(PARSERS[fmt](body, headers or {}, now or datetime.now(UTC)))

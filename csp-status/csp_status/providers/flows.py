@@ -8,7 +8,9 @@ import redis
 from polystatus import events
 from polystatus.clock import isoformat
 from polystatus.errors import Invalid
+from polystatus.redis_store import atomic
 
+from ..checks import service as check_service
 from . import adapters, service, storage
 from .fetch import FetchError, fetch
 
@@ -44,24 +46,21 @@ def poll(r: redis.Redis, provider: dict, now: datetime, *, allow_private: bool, 
     new["last_polled_at"] = ts
     new["next_poll_at"] = service.next_poll(ts, service.interval_for(provider), new.get("failures", 0))
     changed = service.changes(old if old.get("state") else None, new["state"], new.get("components", []))
-    pipe = r.pipeline(transaction=True)
-    storage.queue_state(pipe, provider["id"], new)
-    mappings = provider.get("mappings") or {}
-    for component, previous, current in changed:
-        entry = {"at": isoformat(now), "component": component, "previous_state": previous, "state": current}
-        storage.queue_history(pipe, provider["id"], entry, ts)
-        events.publish(pipe, SERVICE, "provider.status_changed",
-                       {"provider_id": provider["id"], "name": provider["name"], **entry}, now=now)
-        mapped = mappings.get("provider", []) if component is None else mappings.get("components", {}).get(component, [])
-        if mapped:
-            events.publish(pipe, SERVICE, "check.status_changed", {
-                "check_id": f"provider:{provider['id']}" + (f":{component}" if component else ""),
-                "name": provider["name"] + (f" / {component}" if component else ""), "source": "provider",
-                "state": service.CHECK_STATE.get(current, "unknown"),
-                "previous_state": service.CHECK_STATE.get(previous, "unknown"), "component_ids": mapped,
-                "reason": error or f"{provider['name']} reports {current}", "regions": {}, "at": isoformat(now)},
-                now=now)
-    pipe.execute()
+    with atomic(r) as pipe:
+        storage.queue_state(pipe, provider["id"], new)
+        mappings = provider.get("mappings") or {}
+        for component, previous, current in changed:
+            entry = {"at": isoformat(now), "component": component, "previous_state": previous, "state": current}
+            storage.queue_history(pipe, provider["id"], entry, ts)
+            events.publish(pipe, SERVICE, "provider.status_changed",
+                           {"provider_id": provider["id"], "name": provider["name"], **entry}, now=now)
+            mapped = mappings.get("provider", []) if component is None else mappings.get("components", {}).get(component, [])
+            if mapped:
+                events.publish(pipe, SERVICE, "check.status_changed", check_service.status_changed(
+                    check_id=f"provider:{provider['id']}" + (f":{component}" if component else ""),
+                    name=provider["name"] + (f" / {component}" if component else ""), source="provider",
+                    state=current, previous_state=previous, component_ids=mapped,
+                    reason=error or f"{provider['name']} reports {current}", at=now), now=now)
     return view(provider, new)
 
 

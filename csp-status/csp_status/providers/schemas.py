@@ -1,24 +1,25 @@
 from apiflask import Schema
 from apiflask.fields import Boolean, Dict, Integer, List, Nested, Raw, String
-from apiflask.validators import Length, OneOf, Range, Regexp
+from apiflask.validators import Length, OneOf, Range
+from polystatus.text import Line, Name, Pattern
 
 from .adapters import FORMATS
 
-COMPONENT_ID = Regexp(r"^[a-z0-9][a-z0-9_-]{0,63}$", error="A PolyStatus component id.")
+COMPONENT_ID = Pattern(r"^[a-z0-9][a-z0-9_-]{0,63}$", error="A PolyStatus component id.")
 
 
 class ProviderIn(Schema):
-    name = String(validate=Length(min=1, max=120))
-    url = String(validate=Length(min=8, max=2000))
+    name = Name(validate=Length(min=1, max=120))
+    url = Line(validate=Length(min=8, max=2000))
     format = String(validate=OneOf(FORMATS))
-    catalog_id = String(validate=Length(max=40))
+    catalog_id = Line(validate=Length(max=40))
     interval = Integer(load_default=300, validate=Range(min=30, max=86400))
     enabled = Boolean(load_default=True)
 
 
 class ProviderPatch(Schema):
-    name = String(validate=Length(min=1, max=120))
-    url = String(validate=Length(min=8, max=2000))
+    name = Name(validate=Length(min=1, max=120))
+    url = Line(validate=Length(min=8, max=2000))
     format = String(validate=OneOf(FORMATS))
     interval = Integer(validate=Range(min=30, max=86400))
     enabled = Boolean()
@@ -26,7 +27,7 @@ class ProviderPatch(Schema):
 
 class MappingsIn(Schema):
     provider = List(String(validate=COMPONENT_ID), load_default=list, validate=Length(max=50))
-    components = Dict(keys=String(validate=Length(max=200)), values=List(String(validate=COMPONENT_ID)),
+    components = Dict(keys=Name(validate=Length(max=200)), values=List(String(validate=COMPONENT_ID)),
                       load_default=dict)
 
 

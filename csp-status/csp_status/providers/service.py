@@ -5,9 +5,6 @@ import random
 
 from .catalog import MIN_INTERVAL
 
-CHECK_STATE = {"operational": "up", "maintenance": "up", "degraded": "degraded", "partial_outage": "degraded",
-               "major_outage": "down", "unknown": "unknown"}
-
 
 def interval_for(provider: dict) -> int:
     floor = MIN_INTERVAL.get(provider.get("catalog_id") or "", 30)

@@ -5,32 +5,24 @@ from __future__ import annotations
 import json
 
 import redis
+from polystatus.records import Records
 
-
-def get(r: redis.Redis, provider_id: str) -> dict | None:
-    raw = r.get(f"provider:{provider_id}")
-    return json.loads(raw) if raw else None
+PROVIDERS = Records("provider", "providers", ordered=True)  # scored 0: listed by name below
+get = PROVIDERS.get
 
 
 def save(r: redis.Redis, provider: dict) -> None:
-    pipe = r.pipeline(transaction=True)
-    pipe.set(f"provider:{provider['id']}", json.dumps(provider))
-    pipe.zadd("providers", {provider["id"]: 0})
-    pipe.execute()
+    PROVIDERS.save(r, provider, 0, durable=False)
 
 
 def all_providers(r: redis.Redis) -> list[dict]:
-    ids = r.zrange("providers", 0, -1)
-    if not ids:
-        return []
-    return sorted((json.loads(raw) for raw in r.mget([f"provider:{i}" for i in ids]) if raw),
-                  key=lambda p: p["name"].lower())
+    return sorted(PROVIDERS.all(r), key=lambda p: p["name"].lower())
 
 
 def delete(r: redis.Redis, provider_id: str) -> None:
     pipe = r.pipeline(transaction=True)
-    pipe.delete(f"provider:{provider_id}", f"provider-state:{provider_id}", f"provider-history:{provider_id}")
-    pipe.zrem("providers", provider_id)
+    PROVIDERS.queue_delete(pipe, provider_id)
+    pipe.delete(f"provider-state:{provider_id}", f"provider-history:{provider_id}")
     pipe.execute()
 
 

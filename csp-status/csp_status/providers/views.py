@@ -6,7 +6,7 @@ import secrets
 from apiflask import APIBlueprint
 from flask import current_app
 from polystatus.auth import require_role
-from polystatus.errors import Invalid, NotFound
+from polystatus.errors import Invalid
 from polystatus.redis_store import get_redis
 
 from .. import targets
@@ -16,10 +16,7 @@ bp = APIBlueprint("providers", __name__, tag="Providers")
 
 
 def load(provider_id: str) -> dict:
-    provider = storage.get(get_redis(), provider_id)
-    if provider is None:
-        raise NotFound("No such provider.")
-    return provider
+    return storage.PROVIDERS.load(get_redis(), provider_id)
 
 
 @bp.get("/providers")

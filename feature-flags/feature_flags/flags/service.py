@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 import mmh3
 import semver
+from polystatus.clock import parse_iso
 from polystatus.errors import Invalid
 
 TYPES = {"boolean": (bool,), "string": (str,), "integer": (int,), "float": (float, int), "object": (dict, list)}
@@ -34,8 +35,7 @@ def bucket(flag_key: str, value: str) -> int:
 def _date(value) -> datetime:
     if isinstance(value, (int, float)):
         return datetime.fromtimestamp(value, UTC)
-    parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return parse_iso(value)
 
 
 def _number(value):
@@ -112,11 +112,15 @@ def split_variant(flag_key: str, split: dict[str, float], value: str) -> str:
 
 
 def evaluate(flag: dict, context: dict, segments: dict[str, dict]) -> dict:
-    """{value, variant, reason, metadata} or EvaluationError."""
-    metadata = {"version": flag.get("version", 1)}
+    """{value, variant, reason, metadata} or EvaluationError.
+
+    A disabled flag has no value: OFREP's code-default answer (ADR 0006), so the SDK serves
+    the default written in the application's code, with reason DISABLED. Its variant is still
+    named (the default variant), because SDKs read it.
+    """
+    metadata = {**(flag.get("metadata") or {}), "version": flag.get("version", 1)}
     if not flag.get("enabled", True):
-        variant = flag["default_variant"]
-        return {"value": flag["variants"][variant], "variant": variant, "reason": "DISABLED", "metadata": metadata}
+        return {"variant": flag["default_variant"], "reason": "DISABLED", "metadata": metadata}
     for index, rule in enumerate(flag.get("rules") or []):
         if not matches(rule.get("when"), context, segments):
             continue
@@ -135,6 +139,13 @@ def evaluate(flag: dict, context: dict, segments: dict[str, dict]) -> dict:
             "reason": "DEFAULT" if flag.get("rules") else "STATIC", "metadata": metadata}
 
 
+def change_entry(*, kind: str, key: str, before: dict | None, after: dict | None, actor: str, at: str) -> dict:
+    """The audit entry of a change to a flag or segment (``before`` None: created; ``after``
+    None: deleted)."""
+    action = "created" if before is None else ("deleted" if after is None else "updated")
+    return {"at": at, "actor": actor, "action": action, "kind": kind, "key": key, "before": before, "after": after}
+
+
 def validate(flag: dict, segments: dict[str, dict]) -> dict:
     """Check a flag document; answers it with typed values (floats as floats)."""
     errors: dict[str, list] = {}
@@ -147,6 +158,10 @@ def validate(flag: dict, segments: dict[str, dict]) -> dict:
             variants[name] = float(value)
     if flag["default_variant"] not in variants:
         errors["default_variant"] = ["Not one of the variants."]
+    for name, value in (flag.get("metadata") or {}).items():
+        # OpenFeature flag metadata: string keys to booleans, strings or numbers only.
+        if not isinstance(value, (bool, str, int, float)) or name in ("version", "rule"):
+            errors.setdefault("metadata", []).append(f"{name}: a boolean, string or number (version and rule are ours)")
     for index, rule in enumerate(flag.get("rules") or []):
         if rule.get("split"):
             unknown = set(rule["split"]) - set(variants)
@@ -181,3 +196,19 @@ def _check_when(when, segments) -> list[str]:
             except re.error as exc:
                 problems.append(f"invalid regex: {exc}")
     return problems
+
+
+def _names_segment(when, key: str) -> bool:
+    if not isinstance(when, dict):
+        return False
+    if "segment" in when:
+        return when["segment"] == key
+    return any(_names_segment(item, key) for item in (when.get("all") or when.get("any") or []))
+
+
+def segment_users(key: str, flags: dict[str, dict], segments: dict[str, dict]) -> dict[str, list[str]]:
+    """The flags whose rules, and the other segments whose conditions, name segment ``key``."""
+    return {"flags": sorted(k for k, flag in flags.items()
+                            if any(_names_segment(rule.get("when"), key) for rule in flag.get("rules") or [])),
+            "segments": sorted(k for k, segment in segments.items()
+                               if k != key and _names_segment(segment.get("when"), key))}

@@ -4,11 +4,13 @@ bumped by every change, so evaluators know when their cache is stale)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import redis
-from polystatus import events
+from polystatus.redis_store import commit
 
-SERVICE = "feature-flags"
+T = TypeVar("T")
 
 
 def version(r: redis.Redis) -> int:
@@ -30,24 +32,35 @@ def get(r: redis.Redis, key: str) -> dict | None:
     return json.loads(raw) if raw else None
 
 
-def write(r: redis.Redis, *, key: str, before: dict | None, after: dict | None, actor: str, at: str,
-          kind: str = "flag") -> None:
-    """Save (or delete) a flag or segment, its audit entry, the version bump and the event, atomically."""
-    action = "created" if before is None else ("deleted" if after is None else "updated")
-    pipe = r.pipeline(transaction=True)
-    if after is None:
+def queue_write(pipe, *, kind: str, key: str, value: dict | None, entry: dict) -> None:
+    """Queue the save (or, ``value`` None, the deletion) of a flag or segment, its audit entry and
+    the version bump on ``pipe``."""
+    if value is None:
         pipe.delete(f"{kind}:{key}")
         pipe.srem(f"{kind}s", key)
     else:
-        pipe.set(f"{kind}:{key}", json.dumps(after))
+        pipe.set(f"{kind}:{key}", json.dumps(value))
         pipe.sadd(f"{kind}s", key)
-    entry = {"at": at, "actor": actor, "action": action, "kind": kind, "key": key, "before": before, "after": after}
     pipe.lpush(f"{kind}-audit:{key}", json.dumps(entry))
     pipe.ltrim(f"{kind}-audit:{key}", 0, 999)
     pipe.incr("flags:version")
-    events.publish(pipe, SERVICE, "flag.changed" if kind == "flag" else "segment.changed",
-                   {"key": key, "action": action, "actor": actor, "before": before, "after": after})
-    pipe.execute()
+
+
+def change_segments(r: redis.Redis, write: Callable[[Any, dict, dict], T]) -> T:
+    """A read-then-write over every flag and segment: they are read under WATCH of
+    ``flags:version`` (every flag or segment write bumps it) and handed to ``write(pipe, flags,
+    segments)``, which may raise (nothing is written) or queue its writes on ``pipe`` (a MULTI
+    by then); they are committed durably. When a flag or segment changed meanwhile (a rule that
+    starts using a segment being deleted), everything is read and ``write`` run again."""
+
+    def attempt(pipe) -> T:
+        flags, segments = all_flags(pipe), all_segments(pipe)
+        pipe.multi()
+        result = write(pipe, flags, segments)
+        commit(pipe)
+        return result
+
+    return r.transaction(attempt, "flags:version", value_from_callable=True)
 
 
 def audit(r: redis.Redis, key: str, kind: str = "flag") -> list[dict]:

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from apiflask import APIBlueprint
 from flask import current_app
-from marshmallow import ValidationError
+from polystatus import audit
 from polystatus.auth import current_identity, require_role
 from polystatus.clock import isoformat
 from polystatus.errors import Conflict, Invalid, NotFound
 from polystatus.redis_store import get_redis
 
-from . import schemas, service, storage
+from . import flows, schemas, service, storage
 
 bp = APIBlueprint("flags", __name__, tag="Flags")
 
@@ -49,7 +49,7 @@ def create_flag(json_data):
         raise Conflict("A flag with this key exists.")
     flag = service.validate({**json_data, "created_at": now(), "updated_at": now(), "version": 1},
                             storage.all_segments(r))
-    storage.write(r, key=flag["key"], before=None, after=flag, actor=actor(), at=now())
+    flows.write(r, key=flag["key"], before=None, after=flag, actor=actor(), at=now())
     return flag
 
 
@@ -71,7 +71,10 @@ def update_flag(key, json_data):
     before = load(key)
     after = service.validate({**before, **json_data, "updated_at": now(), "version": before.get("version", 1) + 1},
                              storage.all_segments(r))
-    storage.write(r, key=key, before=before, after=after, actor=actor(), at=now())
+    # The audit trail's entry: only the fields this change touched, as they were and are.
+    changed = sorted(k for k in after if k not in ("updated_at", "version") and before.get(k) != after.get(k))
+    audit.describe(before={k: before.get(k) for k in changed}, after={k: after[k] for k in changed})
+    flows.write(r, key=key, before=before, after=after, actor=actor(), at=now())
     return after
 
 
@@ -80,7 +83,7 @@ def update_flag(key, json_data):
 @bp.doc(summary="Delete a flag (admin)")
 @require_role("admin")
 def delete_flag(key):
-    storage.write(get_redis(), key=key, before=load(key), after=None, actor=actor(), at=now())
+    flows.write(get_redis(), key=key, before=load(key), after=None, actor=actor(), at=now())
     return ""
 
 
@@ -107,9 +110,19 @@ def put_segment(json_data):
     if problems:
         raise Invalid("The segment is not valid.", details={"when": problems})
     segment = {**json_data, "updated_at": now()}
-    storage.write(r, key=segment["key"], before=segments.get(segment["key"]), after=segment, actor=actor(), at=now(),
-                  kind="segment")
+    flows.write(r, key=segment["key"], before=segments.get(segment["key"]), after=segment, actor=actor(), at=now(),
+                kind="segment")
     return segment
+
+
+@bp.delete("/segments/<key>")
+@bp.output({}, status_code=204)
+@bp.doc(summary="Delete a segment (admin); refused while a flag's rule or another segment uses it",
+        responses={404: "No such segment", 409: "Still used: details.flags and details.segments name the users"})
+@require_role("admin")
+def delete_segment(key):
+    flows.delete_segment(get_redis(), key, actor=actor(), at=now())
+    return ""
 
 
 @bp.get("/segments")
@@ -136,44 +149,4 @@ def export_flags():
         responses={422: "An invalid flag; nothing applied"})
 @require_role("admin")
 def import_flags(json_data):
-    r = get_redis()
-    checked_segments, checked, errors = [], [], {}
-    for index, raw in enumerate(json_data["segments"]):
-        try:
-            segment = schemas.SegmentIn().load({k: v for k, v in raw.items() if k != "updated_at"})
-            checked_segments.append(segment)
-        except ValidationError as exc:
-            errors[f"segments[{index}]"] = exc.messages
-    segments = {**storage.all_segments(r), **{s["key"]: s for s in checked_segments}}
-    for index, segment in enumerate(checked_segments):
-        problems = service._check_when(segment["when"], segments)
-        if problems:
-            errors[f"segments[{index}]"] = problems
-    for index, raw in enumerate(json_data["flags"]):
-        try:
-            data = schemas.FlagIn().load({k: v for k, v in raw.items() if k in schemas.FlagIn().fields})
-            checked.append(service.validate(data, segments))
-        except ValidationError as exc:
-            errors[f"flags[{index}]"] = exc.messages
-        except Invalid as exc:
-            errors[f"flags[{index}]"] = exc.details
-    if errors:
-        raise Invalid("The document has invalid flags or segments; nothing was applied.", details=errors)
-    existing = storage.all_flags(r)
-    outcome = {"created": 0, "updated": 0, "unchanged": 0}
-    current_segments = storage.all_segments(r)
-    for segment in checked_segments:
-        if current_segments.get(segment["key"], {}).get("when") != segment["when"]:
-            storage.write(r, key=segment["key"], before=current_segments.get(segment["key"]),
-                          after={**segment, "updated_at": now()}, actor=actor(), at=now(), kind="segment")
-    for flag in checked:
-        before = existing.get(flag["key"])
-        comparable = {k: v for k, v in (before or {}).items() if k not in ("created_at", "updated_at", "version")}
-        if before and comparable == flag:
-            outcome["unchanged"] += 1
-            continue
-        after = {**flag, "created_at": (before or {}).get("created_at", now()), "updated_at": now(),
-                 "version": (before or {}).get("version", 0) + 1}
-        storage.write(r, key=flag["key"], before=before, after=after, actor=actor(), at=now())
-        outcome["updated" if before else "created"] += 1
-    return outcome
+    return flows.import_document(get_redis(), json_data, actor=actor(), at=now())

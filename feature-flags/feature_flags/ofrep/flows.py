@@ -52,7 +52,7 @@ def prelude(r, config: dict, limiter, key: str | None, *, api_key: str | None, a
     kind, failed = authorise(config["FLAGS_API_KEYS"], api_key, authorization)
     if failed is not None:
         return None, None, failed
-    address = ratelimits.client_address(remote_addr, forwarded_for, ["127.0.0.1"])
+    address = ratelimits.client_address(remote_addr, forwarded_for, config["TRUSTED_PROXIES"])
     # SDKs evaluate on every page view: the limit is reserved in chunks, not a round trip each.
     allowed, retry = limiter.hit(r, f"ofrep:{address}", config["OFREP_RATE_LIMIT"], 60, now=config["CLOCK"].now().timestamp())
     if not allowed:
@@ -79,3 +79,16 @@ def single(r, config: dict, limiter, cache, key: str, **request_parts) -> Answer
     _, flags, segments = cache.snapshot(r)
     status, body = evaluate_one(key, flags, segments, context, kind)
     return status, body, {}
+
+
+def configuration(config: dict) -> dict:
+    """What ``GET /ofrep/v1/configuration`` told providers, in the shape OFREP defined before it
+    dropped the endpoint in 2025 (providers of that time ask it; today's ignore it): how often
+    polling is worth it (a change reaches every replica within FLAG_CACHE_S) and which types
+    are served."""
+    return {"name": "PolyStatus feature-flags",
+            "capabilities": {
+                "cacheInvalidation": {"polling": {"enabled": True,
+                                                  "minPollingIntervalMs": max(1000, int(config["FLAG_CACHE_S"] * 1000))}},
+                "flagEvaluation": {"supportedTypes": ["boolean", "string", "int", "float", "object"]},
+                "caching": {"enabled": False}}}

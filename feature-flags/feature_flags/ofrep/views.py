@@ -8,12 +8,13 @@ import json
 
 from apiflask import APIBlueprint
 from flask import current_app, jsonify, request
+from polystatus import audit
 from polystatus.redis_store import get_redis
 
 from . import flows
 
 bp = APIBlueprint("ofrep", __name__, tag="OFREP")
-SUCCESS = {"type": "object", "required": ["key", "value", "reason", "variant"],
+SUCCESS = {"type": "object", "required": ["key", "reason", "variant"],
            "properties": {"key": {"type": "string"}, "value": {}, "reason": {"type": "string"},
                           "variant": {"type": "string"}, "metadata": {"type": "object"}}}
 ERROR = {"type": "object", "required": ["errorCode"],
@@ -45,6 +46,7 @@ def machinery() -> tuple:
 
 
 @bp.post("/ofrep/v1/evaluate/flags/<key>")
+@audit.exempt("an OFREP evaluation is a read sent as a POST")
 @bp.doc(summary="Evaluate one flag (OFREP)", responses={
     200: {"description": "evaluated", **_json(SUCCESS)}, 400: {"description": "bad context", **_json(ERROR)},
     401: {"description": "API key required", **_json(ERROR)}, 403: {"description": "bad API key", **_json(ERROR)},
@@ -54,6 +56,7 @@ def evaluate_flag(key):
 
 
 @bp.post("/ofrep/v1/evaluate/flags")
+@audit.exempt("an OFREP evaluation is a read sent as a POST")
 @bp.doc(summary="Evaluate every flag for a context, with an ETag (OFREP bulk)", responses={
     200: {"description": "evaluated", **_json({"type": "object", "properties": {"flags": {"type": "array"}}})},
     304: {"description": "nothing changed for this context"}, 400: {"description": "bad context", **_json(ERROR)},
@@ -74,6 +77,26 @@ def evaluate_all():
         return response
     results = [flows.evaluate_one(key, flags, segments, context, kind)[1] for key in sorted(flags)]
     results = [item for item in results if item.get("errorCode") != "FLAG_NOT_FOUND"]
-    response = jsonify({"flags": results})
+    # OFREP's flag set metadata: the version of the flags these answers come from.
+    response = jsonify({"flags": results, "metadata": {"version": version}})
+    response.headers["ETag"] = etag
+    return response
+
+
+@bp.get("/ofrep/v1/configuration")
+@bp.doc(summary="OFREP provider configuration: polling interval, supported types (with an ETag)", responses={
+    200: {"description": "configuration", **_json({"type": "object"})}, 304: {"description": "unchanged"},
+    401: {"description": "API key required", **_json(ERROR)}, 403: {"description": "bad API key", **_json(ERROR)}})
+def configuration():
+    _, failed = flows.authorise(current_app.config["FLAGS_API_KEYS"], request.headers.get("X-API-Key"),
+                                request.headers.get("Authorization"))
+    if failed is not None:
+        return respond(failed)
+    body = flows.configuration(current_app.config)
+    etag = '"' + hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:32] + '"'
+    if etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
+        response = current_app.response_class(status=304)
+    else:
+        response = jsonify(body)
     response.headers["ETag"] = etag
     return response

@@ -4,35 +4,68 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
-from apiflask import APIBlueprint
-from flask import Response, current_app, render_template, request
+from apiflask import APIBlueprint, Schema
+from apiflask.fields import String
+from apiflask.validators import Length
+from flask import Response, current_app, redirect, render_template, request
+from polystatus.clock import isoformat
+from polystatus.text import Text
 
-from . import service
+from . import language, richtext, service
 
 bp = APIBlueprint("page", __name__, tag="Page")
 log = logging.getLogger("frontend.page")
 PAGES = {"/": "status", "/history": "history", "/login": "login", "/console": "console", "/admin": "admin"}
+# Public pages hold nothing personal (what depends on the visitor is added by their script),
+# so a browser or an edge cache may keep them a few seconds.
+PUBLIC_HTML_CACHE = "public, max-age=5, stale-while-revalidate=30"
 HTML = {200: {"description": "a page", "content": {"text/html": {"schema": {"type": "string"}}}}}
 _pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="backend")
 
 
-def shell(page: str, **context):
-    return render_template("page.html", page=page, **context)
+# The dictionary (frontend/i18n/<area>.json) and stylesheet (static/css/<area>.css) each page
+# takes besides the common ones; a page not named here uses its own name as its area.
+AREAS = {"status": "public", "component": "public", "incident": "public", "history": "public", "check": "public",
+         "notfound": "public", "login": "account",
+         # the account pages and the pages emailed links open (frontend/accounts/views.py)
+         **dict.fromkeys(("signup", "signup-confirm", "reset", "account", "subscribe", "subscribe-confirm",
+                          "unsubscribe", "ack", "page-access"), "account")}
+# Dictionaries a page takes before its own: the console and the admin share the staff words; the
+# account and the admin the words of API keys (static/js/keys.js).
+SHARED_AREAS = {"console": ("staff",), "admin": ("staff", "keys"), "account": ("keys",)}
 
 
-@bp.get("/")
-@bp.doc(summary="The public status page", responses=HTML)
-def status_page():
-    return shell("status")
+def shell(page: str, template: str = "page.html", **context):
+    """A page: the layout, in the visitor's language, with the page's dictionary embedded for
+    its script (static/js/pages/<page>.js)."""
+    area = AREAS.get(page, page)
+    t = language.Translator(language.current(), (*SHARED_AREAS.get(page, ()), area))
+    response = current_app.make_response(render_template(
+        template, page=page, area=area, t=t, lang=t.lang, strings=t.strings,
+        has_stylesheet=_has_stylesheet(area), **context))
+    response.vary.update(("Cookie", "Accept-Language"))
+    return response
 
 
-@bp.get("/history")
-@bp.doc(summary="Incident history", responses=HTML)
-def history_page():
-    return shell("history")
+def _has_stylesheet(area: str) -> bool:
+    return os.path.exists(os.path.join(current_app.static_folder, "css", f"{area}.css"))
+
+
+@bp.get("/lang/<code>")
+@bp.doc(summary="Switch the pages' language (a cookie), then go back", responses={303: {"description": "back to `next` (a path on this site), the cookie set"}})
+def switch_language(code):
+    if code not in language.LANGUAGES:
+        code = "en"
+    target = request.args.get("next", "/")
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        target = "/"
+    response = redirect(target, 303)
+    response.set_cookie(language.COOKIE, code, max_age=365 * 86400, samesite="Lax", secure=request.is_secure)
+    return response
 
 
 @bp.get("/login")
@@ -53,16 +86,22 @@ def admin_page():
     return shell("admin")
 
 
-@bp.get("/components/<component_id>")
-@bp.doc(summary="One component: reports against baseline, uptime", responses=HTML)
-def component_page(component_id):
-    return shell("component", item_id=component_id)
+class PreviewIn(Schema):
+    text = Text(required=True, validate=Length(max=50000))
 
 
-@bp.get("/incidents/<incident_id>")
-@bp.doc(summary="One incident with its timeline", responses=HTML)
-def incident_page(incident_id):
-    return shell("incident", item_id=incident_id)
+class PreviewOut(Schema):
+    html = String(metadata={"description": "sanitised HTML, as the public pages show the text"})
+
+
+@bp.post("/preview/markdown")
+@bp.input(PreviewIn)
+@bp.output(PreviewOut)
+@bp.doc(summary="Markdown as the public pages will show it (the console's preview); changes nothing")
+def markdown_preview(json_data):
+    # The one renderer (page/richtext.py) the public pages use, so the preview cannot differ
+    # from what visitors read; it holds no state and reads no cookie, so it needs no session.
+    return {"html": str(richtext.render(json_data["text"]))}
 
 
 def fetch_json(http: httpx.Client, method: str, url: str, **kwargs):
@@ -71,12 +110,26 @@ def fetch_json(http: httpx.Client, method: str, url: str, **kwargs):
     return response.json()
 
 
-def gather(config: dict, http: httpx.Client) -> dict:
-    """Ask every backend in parallel; a backend that fails is named in `missing`."""
+def private_reads(config: dict):
+    """What gives the frontend's backend reads a token when the page is private (incidents and
+    csp-status then refuse their page documents to a caller without one): its service token."""
+    from polystatus.page_access import is_private
+
+    source = current_app.extensions["read_tokens"].source if is_private(config) else None
+    return source.headers if source is not None else dict
+
+
+def gather(config: dict, http: httpx.Client, auth=dict) -> dict:
+    """Ask every backend in parallel; a backend that fails is named in `missing`. ``auth()``
+    gives the headers of the private page's documents (see private_reads)."""
     backends = config["BACKENDS"]
     flag_headers = {"X-API-Key": config["FLAGS_API_KEY"]} if config["FLAGS_API_KEY"] else {}
+    try:
+        private = auth()
+    except httpx.HTTPError:
+        private = {}  # users away: the summary is refused and named missing, like any backend down
     first = {
-        "summary": ("incidents", "GET", f"{backends['incidents']}/api/v2/summary.json", {}),
+        "summary": ("incidents", "GET", f"{backends['incidents']}/api/v2/summary.json", {"headers": private}),
         "components": ("incidents", "GET", f"{backends['incidents']}/components", {}),
         "providers": ("csp-status", "GET", f"{backends['csp-status']}/providers", {}),
         "checks": ("csp-status", "GET", f"{backends['csp-status']}/checks", {}),
@@ -106,9 +159,17 @@ def gather(config: dict, http: httpx.Client) -> dict:
     return service.assemble(answers, missing)
 
 
+STALE_WARNING = '110 - "Response is Stale"'
+
+
 def cache_headers(etag: str, age: float, ttl) -> dict:
-    return {"ETag": etag, "Cache-Control": f"public, max-age={int(ttl)}, stale-while-revalidate=30",
-            "Age": str(int(age))}
+    headers = {"ETag": etag, "Cache-Control": f"public, max-age={int(ttl)}, stale-while-revalidate=30",
+               "Age": str(int(age))}
+    if age >= ttl:
+        # Past its freshness (a refresh is under way, or the backends are down): said the way
+        # HTTP caches say it (RFC 7234's Warning 110), as the edge does for its own copies.
+        headers["Warning"] = STALE_WARNING
+    return headers
 
 
 def conditional(entry, age: float, render) -> Response:
@@ -120,7 +181,7 @@ def conditional(entry, age: float, render) -> Response:
         entry.rendered.update(body=text.encode(), content_type=content_type,
                               etag='"' + hashlib.sha256(text.encode()).hexdigest()[:24] + '"')
     etag = entry.rendered["etag"]
-    headers = cache_headers(etag, age, current_app.config["PAGE_CACHE_TTL"])
+    headers = cache_headers(etag, age, current_app.extensions["page_cache"].ttl)
     if etag in request.headers.get("If-None-Match", ""):
         return Response(status=304, headers=headers)
     return Response(entry.rendered["body"], content_type=entry.rendered["content_type"], headers=headers)
@@ -136,12 +197,25 @@ def cached_json(key: str, produce) -> Response:
         responses={200: {"description": "page document", "content": {"application/json": {"schema": {"type": "object"}}}},
                    304: {"description": "not modified"}})
 def page_json():
+    return cached_json("page", page_producer())
+
+
+def page_producer():
+    """What makes the page document anew for the cache: every backend asked, and the last known
+    sections kept for a backend that is down (the public pages render from the same copy)."""
     config = current_app.config
     http = current_app.extensions["backend_http"]
     cache = current_app.extensions["page_cache"]
+    auth = private_reads(config)
 
     def produce():
         previous = cache.local.get("page")
-        return service.fill_from(previous.value if previous else None, gather(config, http))
+        document = service.fill_from(previous.value if previous else None, gather(config, http, auth))
+        # When this copy was made, so that the page can tell a visitor it may be out of date
+        # when what reaches the browser is an old copy (the edge serving it while everything
+        # behind it is down).
+        document["generated_at"] = isoformat(config["CLOCK"].now())
+        document["outdated_after"] = config["PAGE_OUTDATED_AFTER"]
+        return document
 
-    return cached_json("page", produce)
+    return produce

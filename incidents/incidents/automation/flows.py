@@ -7,10 +7,12 @@ import redis
 from polystatus.clock import isoformat
 from polystatus.events import Event
 
+from ..components import flows as components_flows
 from ..components import storage as components_storage
 from ..incidents import flows as incident_flows
+from ..incidents import service as incidents_service
 from ..incidents import storage as incidents_storage
-from . import service
+from . import service, storage
 
 
 def handle_check_event(r: redis.Redis, event: Event, now: datetime) -> None:
@@ -24,14 +26,12 @@ def handle_check_event(r: redis.Redis, event: Event, now: datetime) -> None:
     component_ids = [c for c in event.data.get("component_ids", []) if components_storage.get(r, c)]
     if not component_ids:
         return
-    components_storage.apply_holders(r, {cid: {holder: status} for cid in component_ids},
-                                     now_ts=now.timestamp(), now_iso=isoformat(now))
+    components_flows.apply_holders(r, {cid: {holder: status} for cid in component_ids}, now=now)
     for cid in component_ids:
-        down = service.is_down(r.hgetall(f"holders:{cid}"))
-        if down:
-            r.set(f"check-down-since:{cid}", now.timestamp(), nx=True)
+        if service.is_down(components_storage.holders(r, cid)):
+            storage.mark_down(r, cid, now.timestamp())
         else:
-            r.delete(f"check-down-since:{cid}")
+            storage.mark_up(r, cid)
 
 
 def tick(r: redis.Redis, config: dict, now: datetime) -> dict:
@@ -39,25 +39,25 @@ def tick(r: redis.Redis, config: dict, now: datetime) -> dict:
     opened, resolved = [], []
     for component in components_storage.all_components(r):
         cid = component["id"]
-        since = r.get(f"check-down-since:{cid}")
-        existing = r.get(f"auto-incident:{cid}")
-        if since and not existing and service.should_open(float(since), now.timestamp(),
+        since = storage.down_since(r, cid)
+        existing = storage.auto_incident(r, cid)
+        if since and not existing and service.should_open(since, now.timestamp(),
                                                           config["AUTO_INCIDENT_AFTER_MINUTES"]):
-            if not r.set(f"auto-incident:{cid}", "opening", nx=True):
+            if not storage.claim_auto_incident(r, cid):
                 continue  # another worker replica is on it
             incident = incident_flows.create(r, config, now, {
                 "name": f"{component['name']} is unavailable",
                 "status": "investigating",
                 "message": f"Automated checks report {component['name']} down since "
-                           f"{isoformat(datetime.fromtimestamp(float(since), now.tzinfo))}. We are investigating.",
+                           f"{isoformat(datetime.fromtimestamp(since, now.tzinfo))}. We are investigating.",
                 "components": {cid: "major_outage"},
             }, automated=True)
-            r.set(f"auto-incident:{cid}", incident["id"])
+            storage.set_auto_incident(r, cid, incident["id"])
             opened.append(incident["id"])
         elif existing and not since:
             incident = incidents_storage.get(r, existing)
-            r.delete(f"auto-incident:{cid}")
-            if incident and incident["status"] in ("investigating", "identified", "monitoring") \
+            storage.clear_auto_incident(r, cid)
+            if incident and incidents_service.is_open(incident) \
                     and not incident.get("taken_over"):
                 incident_flows.add_update(r, config, now, existing, {
                     "status": "resolved", "message": f"Automated checks report {component['name']} healthy again.",

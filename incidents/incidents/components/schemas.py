@@ -1,18 +1,19 @@
 from apiflask import Schema
 from apiflask.fields import Boolean, Float, Integer, List, Nested, String
-from apiflask.validators import Length, OneOf, Range, Regexp
+from apiflask.validators import Length, OneOf, Range
+from polystatus.text import Name, Pattern, Text
 
 from .service import STATUSES
 
 STATUS = OneOf(STATUSES)
-PROBLEM_TYPE = Regexp(r"^[a-z0-9][a-z0-9_-]{0,31}$", error="Lower-case letters, digits, '-' or '_' (32 at most).")
-ID = Regexp(r"^[a-z0-9][a-z0-9_-]{0,63}$", error="Lower-case letters, digits, '-' or '_' (64 at most).")
+PROBLEM_TYPE = Pattern(r"^[a-z0-9][a-z0-9_-]{0,31}$", error="Lower-case letters, digits, '-' or '_' (32 at most).")
+ID = Pattern(r"^[a-z0-9][a-z0-9_-]{0,63}$", error="Lower-case letters, digits, '-' or '_' (64 at most).")
 
 
 class ComponentIn(Schema):
     id = String(validate=ID, metadata={"description": "Optional fixed id (default: generated)"})
-    name = String(required=True, validate=Length(min=1, max=120))
-    description = String(load_default="", validate=Length(max=1000))
+    name = Name(required=True, validate=Length(min=1, max=120))
+    description = Text(load_default="", validate=Length(max=1000))
     group_id = String(load_default=None, allow_none=True, validate=ID)
     position = Integer(load_default=0, validate=Range(min=0, max=100000))
     only_show_if_degraded = Boolean(load_default=False)
@@ -21,8 +22,8 @@ class ComponentIn(Schema):
 
 
 class ComponentPatch(Schema):
-    name = String(validate=Length(min=1, max=120))
-    description = String(validate=Length(max=1000))
+    name = Name(validate=Length(min=1, max=120))
+    description = Text(validate=Length(max=1000))
     group_id = String(allow_none=True, validate=ID)
     position = Integer(validate=Range(min=0, max=100000))
     only_show_if_degraded = Boolean()
@@ -45,14 +46,14 @@ class ComponentOut(Schema):
 
 class GroupIn(Schema):
     id = String(validate=ID)
-    name = String(required=True, validate=Length(min=1, max=120))
-    description = String(load_default="", validate=Length(max=1000))
+    name = Name(required=True, validate=Length(min=1, max=120))
+    description = Text(load_default="", validate=Length(max=1000))
     position = Integer(load_default=0, validate=Range(min=0, max=100000))
 
 
 class GroupPatch(Schema):
-    name = String(validate=Length(min=1, max=120))
-    description = String(validate=Length(max=1000))
+    name = Name(validate=Length(min=1, max=120))
+    description = Text(validate=Length(max=1000))
     position = Integer(validate=Range(min=0, max=100000))
 
 

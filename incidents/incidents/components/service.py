@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+from polystatus.clock import parse_iso
+
 STATUSES = ["operational", "under_maintenance", "degraded_performance", "partial_outage", "major_outage"]
 SEVERITY = {status: rank for rank, status in enumerate(STATUSES)}
 DEFAULT_PROBLEM_TYPES = ["website", "login", "app", "payments", "other"]
@@ -20,6 +22,27 @@ def effective_status(holders: dict[str, str]) -> str:
     if not holders:
         return "operational"
     return max(holders.values(), key=lambda status: SEVERITY.get(status, 0))
+
+
+def holders_after(holders: dict[str, str], changes: dict[str, str | None]) -> dict[str, str]:
+    """The holders once ``changes`` are applied: a status sets its holder, None clears it."""
+    after = dict(holders)
+    for holder, status in changes.items():
+        if status is None:
+            after.pop(holder, None)
+        else:
+            after[holder] = status
+    return after
+
+
+def status_change(component: dict, holders: dict[str, str], *, at: str, incident_id: str | None) -> dict | None:
+    """The ``component.status_changed`` payload when ``holders`` move the component's status
+    away from the one it has, else None."""
+    new_status = effective_status(holders)
+    if new_status == component["status"]:
+        return None
+    return {"component_id": component["id"], "name": component["name"], "old_status": component["status"],
+            "new_status": new_status, "incident_id": incident_id, "at": at}
 
 
 def worst(statuses) -> str:
@@ -77,4 +100,4 @@ def _touches(incident: dict, start: float, end: float) -> bool:
 
 
 def _ts(value: str) -> float:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    return parse_iso(value).timestamp()

@@ -6,65 +6,94 @@
 """
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import redis
-from polystatus import events
+from polystatus.groupcommit import GroupCommit
+from polystatus.records import Records
+from polystatus.redis_store import commit
 
-from . import service
+T = TypeVar("T")
 
-SERVICE = "incidents"
+COMPONENTS = Records("component", "components", ordered=True)  # scored by position
+GROUPS = Records("group", "groups", ordered=True, noun="component group")
+get, get_group, delete_group = COMPONENTS.get, GROUPS.get, GROUPS.delete
 
 
-def get(r: redis.Redis, component_id: str) -> dict | None:
-    raw = r.get(f"component:{component_id}")
-    return json.loads(raw) if raw else None
+def claim_id(r: redis.Redis, component_id: str) -> bool:
+    """Take ``component_id`` for a new component (False when one has it), before it is saved."""
+    return bool(r.set(COMPONENTS.key(component_id), "{}", nx=True))
+
+
+# Asked by a report that found no copy of the component's problem types in the reports' keys
+# (an unknown component, or one stored before the copies): during an outage many may ask at
+# once, so reports arriving together share the round trip (polystatus.groupcommit).
+_READ = "return redis.call('GET', KEYS[1])"
+
+
+def problem_types(r: redis.Redis, component_id: str) -> list[str] | None:
+    """The problem types the component offers to reporters; None when there is no such component."""
+    raw = _read_script(r)([COMPONENTS.key(component_id)], [])
+    return None if raw is None else json.loads(raw).get("problem_types") or []
+
+
+@functools.lru_cache(maxsize=8)
+def _read_script(r: redis.Redis) -> GroupCommit:
+    return GroupCommit(r, _READ)
+
+
+def holders(r: redis.Redis, component_id: str) -> dict[str, str]:
+    """holder -> the status it sets."""
+    return r.hgetall(f"holders:{component_id}")
+
+
+def holder_names(r: redis.Redis, component_id: str) -> list[str]:
+    """Who sets the component's status: ``incident:{id}``, ``maintenance:{id}``, ``base``, ..."""
+    return r.hkeys(f"holders:{component_id}")
 
 
 def all_components(r: redis.Redis) -> list[dict]:
-    ids = r.zrange("components", 0, -1)
-    if not ids:
-        return []
-    return [json.loads(raw) for raw in r.mget([f"component:{i}" for i in ids]) if raw]
+    return COMPONENTS.all(r)
 
 
-def save(r: redis.Redis, component: dict, *, pipe=None) -> None:
-    target = pipe or r
-    target.set(f"component:{component['id']}", json.dumps(component))
-    target.zadd("components", {component["id"]: component.get("position", 0)})
+def queue_save(pipe, component: dict) -> None:
+    """Save a component on the caller's pipeline (components.flows.queue_save, which queues
+    the reports' copy of its problem types with it)."""
+    COMPONENTS.queue_save(pipe, component, component.get("position", 0))
 
 
-def delete(r: redis.Redis, component_id: str) -> None:
-    pipe = r.pipeline(transaction=True)
-    pipe.delete(f"component:{component_id}", f"holders:{component_id}")
-    pipe.zrem("components", component_id)
-    pipe.execute()
+def queue_delete(pipe, component_id: str) -> None:
+    """Delete the component and its holders on the caller's pipeline."""
+    COMPONENTS.queue_delete(pipe, component_id)
+    pipe.delete(f"holders:{component_id}")
 
 
-def get_group(r: redis.Redis, group_id: str) -> dict | None:
-    raw = r.get(f"group:{group_id}")
-    return json.loads(raw) if raw else None
+def change_component(r: redis.Redis, component_id: str, write: Callable[[Any, dict | None], T]) -> T:
+    """A write that follows from the component as it is: the component is read under WATCH and
+    handed to ``write(pipe, component)`` (None when there is none), whose queued writes are
+    committed only if the component did not change meanwhile (redis-py's ``transaction()``
+    then reads and runs ``write`` again). Returns what ``write`` returned."""
+    key = COMPONENTS.key(component_id)
+
+    def attempt(pipe) -> T:
+        raw = pipe.get(key)
+        pipe.multi()
+        result = write(pipe, None if raw is None else json.loads(raw))
+        pipe.execute()
+        return result
+
+    return r.transaction(attempt, key, value_from_callable=True)
 
 
 def all_groups(r: redis.Redis) -> list[dict]:
-    ids = r.zrange("groups", 0, -1)
-    if not ids:
-        return []
-    return [json.loads(raw) for raw in r.mget([f"group:{i}" for i in ids]) if raw]
+    return GROUPS.all(r)
 
 
 def save_group(r: redis.Redis, group: dict) -> None:
-    pipe = r.pipeline(transaction=True)
-    pipe.set(f"group:{group['id']}", json.dumps(group))
-    pipe.zadd("groups", {group["id"]: group.get("position", 0)})
-    pipe.execute()
-
-
-def delete_group(r: redis.Redis, group_id: str) -> None:
-    pipe = r.pipeline(transaction=True)
-    pipe.delete(f"group:{group_id}")
-    pipe.zrem("groups", group_id)
-    pipe.execute()
+    GROUPS.save(r, group, group.get("position", 0))
 
 
 def history(r: redis.Redis, component_id: str, since_ts: float = 0) -> list[tuple[float, str]]:
@@ -77,54 +106,35 @@ def record(r: redis.Redis, component_id: str, status: str, ts: float, *, pipe=No
     (pipe or r).zadd(f"component-history:{component_id}", {f"{ts:.3f}|{status}": ts})
 
 
-def apply_holders(r: redis.Redis, changes: dict[str, dict[str, str | None]], *, now_ts: float, now_iso: str,
-                  extra=None, incident_id: str | None = None) -> list[dict]:
-    """Set or clear holders on components and store the resulting statuses, atomically.
+def change_holders(r: redis.Redis, component_ids: list[str], write: Callable[[Any, dict], T]) -> T:
+    """A read-then-write of components and their holders that no other write can slip into.
 
-    ``changes`` maps component id -> {holder: status or None (to clear)}. ``extra(pipe)`` queues
-    more writes (the incident itself, its event) in the same MULTI, so the incident and the
-    component statuses it causes, and their events, land together or not at all.
-    Returns the component.status_changed payloads.
-    """
-    keys = [f"holders:{cid}" for cid in changes] + [f"component:{cid}" for cid in changes]
-    while True:
-        with r.pipeline(transaction=True) as pipe:
-            try:
-                pipe.watch(*keys) if keys else None
-                published = []
-                plans = []
-                for component_id, holder_changes in changes.items():
-                    raw = pipe.get(f"component:{component_id}")
-                    if raw is None:
-                        continue
-                    component = json.loads(raw)
-                    holders = pipe.hgetall(f"holders:{component_id}")
-                    for holder, status in holder_changes.items():
-                        if status is None:
-                            holders.pop(holder, None)
-                        else:
-                            holders[holder] = status
-                    plans.append((component, holder_changes, service.effective_status(holders)))
-                pipe.multi()
-                for component, holder_changes, new_status in plans:
-                    cid = component["id"]
-                    for holder, status in holder_changes.items():
-                        if status is None:
-                            pipe.hdel(f"holders:{cid}", holder)
-                        else:
-                            pipe.hset(f"holders:{cid}", holder, status)
-                    old_status = component["status"]
-                    if new_status != old_status:
-                        component.update(status=new_status, updated_at=now_iso)
-                        save(r, component, pipe=pipe)
-                        record(r, cid, new_status, now_ts, pipe=pipe)
-                        payload = {"component_id": cid, "name": component["name"], "old_status": old_status,
-                                   "new_status": new_status, "incident_id": incident_id, "at": now_iso}
-                        events.publish(pipe, SERVICE, "component.status_changed", payload)
-                        published.append(payload)
-                if extra:
-                    extra(pipe)
-                pipe.execute()
-                return published
-            except redis.WatchError:
-                continue
+    The components of ``component_ids`` and their holders are read under WATCH and handed to
+    ``write(pipe, current)``, ``current`` mapping each existing id to ``(component, holders)``;
+    ``write`` queues its writes on ``pipe`` (a MULTI by then) with the ``queue_*`` functions and
+    ``events.publish``, and they are committed together, durably. When a watched key changed
+    meanwhile, redis-py's ``transaction()`` reads and runs ``write`` again. Returns what
+    ``write`` returned."""
+    keys = [f"holders:{cid}" for cid in component_ids] + [COMPONENTS.key(cid) for cid in component_ids]
+
+    def attempt(pipe) -> T:
+        current = {}
+        for component_id in component_ids:
+            raw = pipe.get(COMPONENTS.key(component_id))
+            if raw is not None:
+                current[component_id] = (json.loads(raw), pipe.hgetall(f"holders:{component_id}"))
+        pipe.multi()
+        result = write(pipe, current)
+        commit(pipe)
+        return result
+
+    return r.transaction(attempt, *keys, value_from_callable=True)
+
+
+def queue_holders(pipe, component_id: str, changes: dict[str, str | None]) -> None:
+    """Set each holder's status on the component, or clear it (None)."""
+    for holder, status in changes.items():
+        if status is None:
+            pipe.hdel(f"holders:{component_id}", holder)
+        else:
+            pipe.hset(f"holders:{component_id}", holder, status)

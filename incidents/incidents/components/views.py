@@ -5,12 +5,12 @@ from apiflask import APIBlueprint
 from flask import current_app
 from polystatus.auth import require_role
 from polystatus.clock import isoformat
-from polystatus.errors import Conflict, Invalid, NotFound
+from polystatus.errors import Conflict, NotFound
 from polystatus.redis_store import get_redis
 
 from ..ids import new_id
 from ..incidents import storage as incidents_storage
-from . import schemas, service, storage
+from . import flows, schemas, service, storage
 
 bp = APIBlueprint("components", __name__, tag="Components")
 
@@ -20,21 +20,7 @@ def clock():
 
 
 def load(component_id: str) -> dict:
-    component = storage.get(get_redis(), component_id)
-    if component is None:
-        raise NotFound("No such component.")
-    return component
-
-
-def check_group(group_id: str | None) -> None:
-    if group_id and storage.get_group(get_redis(), group_id) is None:
-        raise Invalid("No such component group.", details={"group_id": ["Unknown group."]})
-
-
-def set_base_status(component_id: str, status: str) -> None:
-    moment = clock().now()
-    storage.apply_holders(get_redis(), {component_id: {"base": status}}, now_ts=moment.timestamp(),
-                          now_iso=isoformat(moment))
+    return storage.COMPONENTS.load(get_redis(), component_id)
 
 
 @bp.get("/components")
@@ -51,24 +37,7 @@ def list_components():
 @bp.doc(summary="Create a component (staff)", responses={409: "Id taken", 422: "Unknown group"})
 @require_role("staff")
 def create_component(json_data):
-    r = get_redis()
-    check_group(json_data.get("group_id"))
-    moment = clock().now()
-    component_id = json_data.get("id") or new_id(moment.timestamp())
-    component = {
-        "id": component_id, "name": json_data["name"], "description": json_data["description"],
-        "group_id": json_data.get("group_id"), "position": json_data["position"], "status": "operational",
-        "only_show_if_degraded": json_data["only_show_if_degraded"],
-        "problem_types": json_data.get("problem_types") or list(service.DEFAULT_PROBLEM_TYPES),
-        "created_at": isoformat(moment), "updated_at": isoformat(moment),
-    }
-    if not r.set(f"component:{component_id}", "{}", nx=True):
-        raise Conflict("A component with this id exists.")
-    storage.save(r, component)
-    storage.record(r, component_id, "operational", moment.timestamp())
-    if json_data.get("status") and json_data["status"] != "operational":
-        set_base_status(component_id, json_data["status"])
-    return load(component_id)
+    return flows.create(get_redis(), json_data, now=clock().now())
 
 
 @bp.get("/components/<component_id>")
@@ -85,16 +54,7 @@ def get_component(component_id):
         responses={422: "Unknown group"})
 @require_role("staff")
 def update_component(component_id, json_data):
-    component = load(component_id)
-    if "group_id" in json_data:
-        check_group(json_data["group_id"])
-    status = json_data.pop("status", None)
-    if json_data:
-        component.update(json_data, updated_at=isoformat(clock().now()))
-        storage.save(get_redis(), component)
-    if status:
-        set_base_status(component_id, status)
-    return load(component_id)
+    return flows.update(get_redis(), load(component_id), json_data, now=clock().now())
 
 
 @bp.delete("/components/<component_id>")
@@ -102,11 +62,7 @@ def update_component(component_id, json_data):
 @bp.doc(summary="Delete a component (staff)", responses={409: "Held by an open incident"})
 @require_role("staff")
 def delete_component(component_id):
-    load(component_id)
-    holders = get_redis().hkeys(f"holders:{component_id}")
-    if any(h.startswith("incident:") for h in holders):
-        raise Conflict("An open incident affects this component; resolve it first.")
-    storage.delete(get_redis(), component_id)
+    flows.delete(get_redis(), component_id)
     return ""
 
 
@@ -167,12 +123,5 @@ def update_group(group_id, json_data):
 @bp.doc(summary="Delete a component group; its components become ungrouped (staff)")
 @require_role("staff")
 def delete_group(group_id):
-    r = get_redis()
-    if storage.get_group(r, group_id) is None:
-        raise NotFound("No such component group.")
-    for component in storage.all_components(r):
-        if component.get("group_id") == group_id:
-            component["group_id"] = None
-            storage.save(r, component)
-    storage.delete_group(r, group_id)
+    flows.delete_group(get_redis(), group_id)
     return ""

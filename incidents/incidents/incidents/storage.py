@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 
 import redis
+from polystatus.redis_store import commit
 
 
 def get(r: redis.Redis, incident_id: str) -> dict | None:
@@ -15,15 +16,36 @@ def get(r: redis.Redis, incident_id: str) -> dict | None:
     return json.loads(raw) if raw else None
 
 
-def queue_save(pipe, incident: dict, created_ts: float) -> None:
+def queue_save(pipe, incident: dict, created_ts: float, *, is_open: bool) -> None:
+    """Save the incident and its indexes; ``is_open`` puts it in (or takes it out of) the open ones."""
     pipe.set(f"incident:{incident['id']}", json.dumps(incident))
     pipe.zadd("incidents", {incident["id"]: created_ts})
-    if incident["status"] in ("investigating", "identified", "monitoring"):
+    if is_open:
         pipe.sadd("incidents:open", incident["id"])
     else:
         pipe.srem("incidents:open", incident["id"])
     for component_id in incident.get("components", {}):
         pipe.zadd(f"component-incidents:{component_id}", {incident["id"]: created_ts})
+
+
+def replace(r: redis.Redis, incident: dict) -> None:
+    """Save an incident whose indexes do not change (a flag on it)."""
+    pipe = r.pipeline(transaction=True)
+    pipe.set(f"incident:{incident['id']}", json.dumps(incident))
+    commit(pipe)
+
+
+def queue_unlink_components(pipe, incident_id: str, component_ids) -> None:
+    """An edit took these components off the incident: it no longer shows in their history."""
+    for component_id in component_ids:
+        pipe.zrem(f"component-incidents:{component_id}", incident_id)
+
+
+def queue_delete(pipe, incident: dict) -> None:
+    pipe.delete(f"incident:{incident['id']}")
+    pipe.zrem("incidents", incident["id"])
+    pipe.srem("incidents:open", incident["id"])
+    queue_unlink_components(pipe, incident["id"], incident.get("components", {}))
 
 
 def many(r: redis.Redis, ids: list[str]) -> list[dict]:

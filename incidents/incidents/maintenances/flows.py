@@ -7,7 +7,9 @@ import redis
 from polystatus import events
 from polystatus.clock import isoformat
 from polystatus.errors import Invalid, NotFound
+from polystatus.redis_store import atomic
 
+from ..components import flows as components_flows
 from ..components import storage as components_storage
 from ..ids import new_id
 from ..statuspage import service as statuspage
@@ -38,10 +40,9 @@ def create(r: redis.Redis, config: dict, now: datetime, data: dict) -> dict:
                               "updated_at": stamp, "display_at": stamp, "affected_components": [],
                               "deliver_notifications": True}],
     }
-    pipe = r.pipeline(transaction=True)
-    storage.queue_save(pipe, maintenance, service.parse(data["scheduled_for"]).timestamp())
-    events.publish(pipe, SERVICE, "maintenance.scheduled", payload(r, config, maintenance))
-    pipe.execute()
+    with atomic(r, durable=True) as pipe:
+        storage.queue_save(pipe, maintenance, service.parse(data["scheduled_for"]).timestamp())
+        events.publish(pipe, SERVICE, "maintenance.scheduled", payload(r, config, maintenance))
     return advance(r, config, now, maintenance["id"]) or maintenance
 
 
@@ -69,8 +70,34 @@ def set_status(r: redis.Redis, config: dict, now: datetime, maintenance_id: str,
         storage.queue_save(pipe, maintenance, service.parse(maintenance["scheduled_for"]).timestamp())
         events.publish(pipe, SERVICE, kind, payload(r, config, maintenance))
 
-    components_storage.apply_holders(r, changes, now_ts=now.timestamp(), now_iso=stamp, extra=extra)
+    components_flows.apply_holders(r, changes, now=now, extra=extra)
     return maintenance
+
+
+def edit(r: redis.Redis, config: dict, now: datetime, maintenance_id: str, data: dict) -> dict:
+    """Change a maintenance's name, window, components or first message; the clock then decides
+    its status again (moving the end into the past completes it)."""
+    maintenance = storage.get(r, maintenance_id)
+    if maintenance is None:
+        raise NotFound("No such maintenance.")
+    if "components" in data:
+        known = {c["id"] for c in components_storage.all_components(r)}
+        unknown = sorted(set(data["components"]) - known)
+        if unknown:
+            raise Invalid("Unknown components.", details={"components": unknown})
+    stamp = isoformat(now)
+    dropped = service.apply_edit(maintenance, data, at=stamp)
+    holder = f"maintenance:{maintenance_id}"
+    active = maintenance["status"] in ACTIVE
+    changes = {cid: {holder: "under_maintenance"} for cid in maintenance["components"]} if active else {}
+    changes.update({cid: {holder: None} for cid in dropped})
+
+    def extra(pipe):
+        storage.queue_save(pipe, maintenance, service.parse(maintenance["scheduled_for"]).timestamp())
+        events.publish(pipe, SERVICE, "maintenance.updated", payload(r, config, maintenance))
+
+    components_flows.apply_holders(r, changes, now=now, extra=extra)
+    return advance(r, config, now, maintenance_id) or maintenance
 
 
 def advance(r: redis.Redis, config: dict, now: datetime, maintenance_id: str) -> dict | None:

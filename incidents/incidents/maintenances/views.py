@@ -49,6 +49,17 @@ def get_maintenance(maintenance_id):
     return render(maintenance)
 
 
+@bp.patch("/maintenances/<maintenance_id>")
+@bp.input(schemas.MaintenancePatch)
+@bp.output(schemas.MaintenanceOut)
+@bp.doc(summary="Change a maintenance that is not over: name, message, window, components (staff)",
+        responses={409: "Completed, or start of a started one", 422: "Bad window or unknown components"})
+@require_role("staff")
+def edit_maintenance(maintenance_id, json_data):
+    data = {key: isoformat(value) if key.startswith("scheduled_") else value for key, value in json_data.items()}
+    return render(flows.edit(get_redis(), current_app.config, current_app.config["CLOCK"].now(), maintenance_id, data))
+
+
 @bp.post("/maintenances/<maintenance_id>/updates")
 @bp.input(schemas.MaintenanceUpdateIn)
 @bp.output(schemas.MaintenanceOut, status_code=201)

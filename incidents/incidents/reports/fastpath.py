@@ -3,8 +3,6 @@ during an outage. Only a well-formed report is answered here; anything else goes
 route, which gives the full validation error."""
 from __future__ import annotations
 
-from polystatus.errors import ServiceError
-
 from ..components.schemas import ID, PROBLEM_TYPE
 from . import flows
 
@@ -20,13 +18,10 @@ def install(fast, app) -> None:
             return None
         component_id, problem_type = data["component_id"], data["problem_type"]
         if not (isinstance(component_id, str) and isinstance(problem_type, str) and len(component_id) <= 64
-                and ID.regex.match(component_id) and PROBLEM_TYPE.regex.match(problem_type)):
+                and ID.regex.fullmatch(component_id) and PROBLEM_TYPE.regex.fullmatch(problem_type)):
             return None
-        try:
-            answer = flows.take(r, config, component_id, problem_type, request.remote_addr,
-                                request.header("X-Forwarded-For"))
-        except ServiceError as exc:
-            return request.error(exc)
+        answer = flows.take(r, config, component_id, problem_type, request.remote_addr,
+                            request.header("X-Forwarded-For"))
         return request.json_answer(202, answer)
 
-    fast.add("POST", "/reports", report)
+    fast.add("reports.report", report, access="anyone")

@@ -7,7 +7,9 @@ import redis
 from polystatus import events, ratelimits
 from polystatus.clock import isoformat
 from polystatus.errors import Invalid, NotFound, RateLimited
+from polystatus.redis_store import atomic
 
+from ..components import flows as components_flows
 from ..components import storage as components_storage
 from . import service, storage
 
@@ -23,12 +25,20 @@ def take(r: redis.Redis, config: dict, component_id: str, problem_type: str, rem
     client = ratelimits.client_address(remote_addr, forwarded_for, config["TRUSTED_PROXIES"])
     now = config["CLOCK"].now().timestamp()
     limit_key, retry_after = ratelimits.window_key(f"reports:{client}", 60, now)
-    outcome = storage.record(r, component_id, problem_type, client, now,
-                             limit_key=limit_key, limit=config["REPORTS_PER_ADDRESS_PER_MINUTE"], window_s=60)
-    if outcome == storage.NO_COMPONENT:
+
+    def count() -> tuple[int, list[str] | None]:
+        return storage.record(r, component_id, problem_type, client, bucket=service.bucket_of(now),
+                              limit_key=limit_key, limit=config["REPORTS_PER_ADDRESS_PER_MINUTE"], window_s=60)
+
+    outcome, offered = count()
+    # No copy of the component's problem types: no such component (the usual case, asked first
+    # in one cheap read), or one stored before the copies (components.flows.offer_to_reports).
+    if outcome == storage.NO_COPY and components_storage.problem_types(r, component_id) is not None \
+            and components_flows.offer_to_reports(r, component_id) is not None:
+        outcome, offered = count()
+    if outcome == storage.NO_COPY:
         raise NotFound("No such component.")
     if outcome == storage.NOT_OFFERED:
-        offered = (components_storage.get(r, component_id) or {}).get("problem_types", [])
         raise Invalid("This problem type is not offered for this component.",
                       details={"problem_type": [f"One of {', '.join(offered)}."]})
     if outcome == storage.RATE_LIMITED:
@@ -36,11 +46,17 @@ def take(r: redis.Redis, config: dict, component_id: str, problem_type: str, rem
     return {"accepted": True, "counted": outcome == storage.COUNTED}
 
 
+def _baselines(r: redis.Redis, component_id: str, buckets: list[int], now_bucket: int) -> list[float]:
+    history = storage.counts(r, component_id, [day for b in buckets for day in service.baseline_buckets(b)])
+    return service.baselines(history, buckets=len(buckets), since_bucket=storage.since_bucket(r, component_id),
+                             now_bucket=now_bucket)
+
+
 def summary(r: redis.Redis, component_id: str, now: datetime) -> dict:
     now_bucket = service.bucket_of(now.timestamp())
     buckets = list(range(now_bucket - service.BUCKETS_PER_DAY + 1, now_bucket + 1))
     counts = storage.counts(r, component_id, buckets)
-    bases = storage.baselines(r, component_id, buckets, now_bucket)
+    bases = _baselines(r, component_id, buckets, now_bucket)
     state = service.decide(counts[-3:], bases[-3:], counts[-6:-3], bases[-6:-3])
     return {
         "component_id": component_id, "bucket_seconds": service.BUCKET_S,
@@ -61,18 +77,18 @@ def evaluate(r: redis.Redis, now: datetime) -> list[dict]:
     for component in components_storage.all_components(r):
         cid = component["id"]
         counts = storage.counts(r, cid, recent)
-        bases = storage.baselines(r, cid, recent, now_bucket)
+        bases = _baselines(r, cid, recent, now_bucket)
         state = service.decide(counts[-3:], bases[-3:], counts[:3], bases[:3])
         previous = storage.last_state(r, cid)
         if state == previous:
             continue
-        pipe = r.pipeline(transaction=True)
-        pipe.set(f"report-state:{cid}", state)
-        if service.is_problem(state) and (not service.is_problem(previous) or state == "problems_detected"):
-            payload = {"component_id": cid, "name": component["name"], "state": state, "previous_state": previous,
-                       "count": sum(counts[-3:]), "baseline": round(sum(bases[-3:]), 3),
-                       "top_problems": service.top_problems(storage.types(r, cid, recent[-3:])), "at": isoformat(now)}
-            events.publish(pipe, SERVICE, "reports.spike", payload)
-            spikes.append(payload)
-        pipe.execute()
+        with atomic(r) as pipe:
+            storage.queue_state(pipe, cid, state)
+            if service.is_problem(state) and (not service.is_problem(previous) or state == "problems_detected"):
+                payload = {"component_id": cid, "name": component["name"], "state": state,
+                           "previous_state": previous, "count": sum(counts[-3:]), "baseline": round(sum(bases[-3:]), 3),
+                           "top_problems": service.top_problems(storage.types(r, cid, recent[-3:])),
+                           "at": isoformat(now)}
+                events.publish(pipe, SERVICE, "reports.spike", payload)
+                spikes.append(payload)
     return spikes

@@ -34,6 +34,14 @@ def baseline(history_counts: list[int], *, history_days: float) -> float:
     return max(0.2, sum(history_counts) / len(history_counts)) if history_counts else FALLBACK_BASELINE
 
 
+def baselines(history_counts: list[int], *, buckets: int, since_bucket: int | None, now_bucket: int) -> list[float]:
+    """The baseline of each of ``buckets`` buckets from the counts of their
+    :func:`baseline_buckets`, one after the other; ``since_bucket``: the first with data."""
+    history_days = (now_bucket - since_bucket) / BUCKETS_PER_DAY if since_bucket is not None else 0
+    n = BASELINE_DAYS
+    return [baseline(history_counts[i * n:(i + 1) * n], history_days=history_days) for i in range(buckets)]
+
+
 def decide(recent: list[int], recent_baseline: list[float], before: list[int], before_baseline: list[float]) -> str:
     now_count, now_base = sum(recent), sum(recent_baseline)
     prev_count, prev_base = sum(before), sum(before_baseline)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from apiflask import APIBlueprint
 from flask import current_app, request
+from polystatus import audit
 from polystatus.errors import NotFound
 from polystatus.redis_store import get_redis
 
@@ -13,6 +14,7 @@ bp = APIBlueprint("reports", __name__, tag="Problem reports")
 
 
 @bp.post("/reports")
+@audit.exempt("anonymous problem reports, a high-rate machine of their own (rate limited, counted)")
 @bp.input(schemas.ReportIn)
 @bp.output(schemas.ReportAccepted, status_code=202)
 @bp.doc(summary="Report a problem with a component (anonymous; one counted per client per 15 min)",

@@ -3,9 +3,12 @@
 Field names, nesting and enum values follow Statuspage's public API (see the captured
 payloads in fixtures/statuspage/), so clients written for Statuspage read PolyStatus
 unchanged. Component groups appear as components with ``group: true`` and their members' ids,
-as Statuspage does.
+as Statuspage does. Text stored before it was validated (issue 21) leaves here cleaned: no
+control characters, and no unpaired surrogate that a strict JSON reader would refuse.
 """
 from __future__ import annotations
+
+from polystatus.text import clean, one_line
 
 from ..components.service import SEVERITY
 
@@ -23,8 +26,8 @@ def page(config: dict, updated_at: str) -> dict:
 
 def component(c: dict, page_id: str, group_members: list[str] | None = None) -> dict:
     return {
-        "id": c["id"], "name": c["name"], "status": c["status"], "created_at": c["created_at"],
-        "updated_at": c["updated_at"], "position": c.get("position", 0), "description": c.get("description") or None,
+        "id": c["id"], "name": one_line(c["name"]), "status": c["status"], "created_at": c["created_at"],
+        "updated_at": c["updated_at"], "position": c.get("position", 0), "description": clean(c.get("description") or None),
         "showcase": not c.get("only_show_if_degraded", False), "start_date": c["created_at"][:10],
         "group_id": c.get("group_id"), "page_id": page_id, "group": group_members is not None,
         "only_show_if_degraded": c.get("only_show_if_degraded", False),
@@ -41,17 +44,23 @@ def components(items: list[dict], groups: list[dict], page_id: str) -> list[dict
     return sorted(out, key=lambda c: (c["position"], c["name"]))
 
 
+def update(u: dict, incident_id: str) -> dict:
+    return {**u, "body": clean(u.get("body", "")), "incident_id": incident_id,
+            "affected_components": [{**a, "name": one_line(a.get("name", ""))} for a in u.get("affected_components", [])]}
+
+
 def incident(i: dict, names: dict[str, dict], page_id: str, public_url: str) -> dict:
     return {
-        "id": i["id"], "name": i["name"], "status": i["status"], "created_at": i["created_at"],
+        "id": i["id"], "name": one_line(i["name"]), "status": i["status"], "created_at": i["created_at"],
         "updated_at": i["updated_at"], "monitoring_at": i.get("monitoring_at"), "resolved_at": i.get("resolved_at"),
         "impact": i["impact"], "shortlink": f"{public_url}/incidents/{i['id']}", "started_at": i.get("started_at"),
         "page_id": page_id,
-        "incident_updates": [{**u, "incident_id": i["id"]} for u in i.get("incident_updates", [])],
+        "incident_updates": [update(u, i["id"]) for u in i.get("incident_updates", [])],
         "components": [component(names[cid], page_id) for cid in i.get("components", {}) if cid in names],
         **({"scheduled_for": i["scheduled_for"], "scheduled_until": i["scheduled_until"]}
            if "scheduled_for" in i else {}),
-        **({"postmortem_body": i["postmortem_body"]} if i.get("postmortem_body") else {}),
+        **({"postmortem_body": clean(i["postmortem_body"]), "postmortem_published_at": i.get("postmortem_published_at")}
+           if i.get("postmortem_body") else {}),
     }
 
 

@@ -1,6 +1,8 @@
 """Account rules: pure functions, no I/O."""
 from __future__ import annotations
 
+import secrets
+
 from polystatus.errors import Conflict, Invalid
 
 ROLES = ("admin", "staff", "user")
@@ -52,6 +54,27 @@ def check_deletion(*, role: str, admin_count: int) -> None:
         raise Conflict("The last admin cannot be deleted; make someone else admin first.", code="last_admin")
 
 
+def matches(user: dict, *, q: str | None, role: str | None) -> bool:
+    """Whether an account is among what the admin's search asks for (words of ``q`` all found in
+    its email or name, any case; its role)."""
+    if role and user.get("role") != role:
+        return False
+    haystack = f"{user.get('email', '')} {user.get('display_name', '')}".casefold()
+    return all(word in haystack for word in (q or "").casefold().split())
+
+
 def public_view(user: dict) -> dict:
     """What an account looks like from outside: never the password hash."""
-    return {key: user[key] for key in ("id", "email", "display_name", "role", "created_at", "updated_at")}
+    return {**{key: user[key] for key in ("id", "email", "display_name", "role", "created_at", "updated_at")},
+            "lang": user.get("lang") or "en"}  # accounts made before issue 19 have none
+
+
+def new_user_id(now_ts: float) -> str:
+    # Sortable by creation (time prefix) and unguessable (random suffix).
+    return f"{int(now_ts * 1000):x}{secrets.token_hex(5)}"
+
+
+def new_account(*, user_id: str, email: str, display_name: str, role: str, password_hash: str, at: str,
+                lang: str = "en") -> dict:
+    return {"id": user_id, "email": email, "display_name": display_name or email.split("@")[0], "role": role,
+            "password_hash": password_hash, "created_at": at, "updated_at": at, "lang": lang}

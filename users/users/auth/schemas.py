@@ -1,21 +1,36 @@
 from apiflask import Schema
-from apiflask.fields import Dict, Integer, List, String
+from apiflask.fields import Boolean, Dict, Integer, List, String
 from apiflask.validators import Length, OneOf
+from polystatus.text import Line, Secret
+
+# "cookie": the refresh token is set as an HttpOnly cookie instead of being returned (browsers).
+SESSION = OneOf(["body", "cookie"])
 
 
 class LoginIn(Schema):
-    email = String(required=True, validate=Length(min=3, max=254))
-    password = String(required=True, validate=Length(min=1, max=1024))
+    email = Line(required=True, validate=Length(min=3, max=254))
+    password = Secret(required=True, validate=Length(min=1, max=1024))
+    session = String(load_default="body", validate=SESSION)
 
 
 class RefreshIn(Schema):
-    refresh_token = String(required=True, validate=Length(min=10, max=200))
+    """Without ``refresh_token``, the session cookie is used (and answered with a new cookie)."""
+
+    refresh_token = Secret(validate=Length(min=10, max=200))
+
+
+class LogoutIn(Schema):
+    refresh_token = Secret(validate=Length(min=10, max=200))
+
+
+class SignedOutOut(Schema):
+    revoked = Integer()
 
 
 class ClientCredentialsIn(Schema):
     grant_type = String(required=True, validate=OneOf(["client_credentials"]))
-    client_id = String(required=True, validate=Length(min=1, max=100))
-    client_secret = String(required=True, validate=Length(min=1, max=500))
+    client_id = Line(required=True, validate=Length(min=1, max=100))
+    client_secret = Secret(required=True, validate=Length(min=1, max=500))
 
 
 class TokenOut(Schema):
@@ -23,6 +38,9 @@ class TokenOut(Schema):
     refresh_token = String()
     token_type = String()
     expires_in = Integer()
+    # two-factor sign-in on: no tokens yet, this challenge for POST /auth/login/totp (5 minutes)
+    mfa_required = Boolean()
+    mfa_token = String()
 
 
 class ServiceTokenOut(Schema):

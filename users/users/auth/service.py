@@ -7,12 +7,23 @@ import uuid
 ALGORITHM = "EdDSA"
 
 
-def access_claims(user: dict, *, issuer: str, now: float, ttl_s: int) -> dict:
+def access_claims(user: dict, *, issuer: str, now: float, ttl_s: int, session_id: str = "") -> dict:
+    # ``sid`` names the sign-in (the refresh-token family) the token came from, so "change my
+    # password" can end every other session and keep this one.
     return {
         "iss": issuer, "sub": user["id"], "email": user["email"], "role": user["role"],
         "name": user.get("display_name", ""), "iat": int(now), "exp": int(now) + ttl_s,
-        "jti": uuid.uuid4().hex,
+        "jti": uuid.uuid4().hex, "sid": session_id,
     }
+
+
+def refresh_verdict(*, uses: int, used_at: float, now: float, grace_s: int) -> str:
+    """What a refresh-token exchange means: ``fresh`` (first use), ``grace`` (used again within
+    a few seconds: two tabs of one browser refreshing together, or an answer lost on the way),
+    ``reused`` (a replay later on: the token was stolen or a client is broken)."""
+    if uses <= 1:
+        return "fresh"
+    return "grace" if now - used_at <= grace_s else "reused"
 
 
 def service_claims(client_id: str, *, issuer: str, now: float, ttl_s: int) -> dict:

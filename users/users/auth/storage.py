@@ -2,8 +2,10 @@
 
 Keys: ``signing-keys`` (hash kid -> JSON {pem, created_at, retired_at}), ``signing-key:current``
 (kid). Refresh tokens are stored by the SHA-256 of their value (``refresh:{digest}``, a hash
-with user id, family, use count) in families (``refresh-family:{family}``, a set of digests),
-both expiring with the token.
+with user id, family, use count, first use time, and how the sign-in was made: ``password`` or
+``sso``) in families (``refresh-family:{family}``, a
+set of digests), both expiring with the token; ``refresh-families:{user_id}`` (set) lists a
+person's families, so "sign out everywhere" finds them all.
 """
 from __future__ import annotations
 
@@ -52,23 +54,32 @@ def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def store_refresh(r: redis.Redis, token: str, *, user_id: str, family: str, ttl_s: int) -> None:
+def store_refresh(r: redis.Redis, token: str, *, user_id: str, family: str, ttl_s: int,
+                  method: str = "password") -> None:
     key = f"refresh:{digest(token)}"
     pipe = r.pipeline(transaction=True)
-    pipe.hset(key, mapping={"user_id": user_id, "family": family, "uses": 0})
+    pipe.hset(key, mapping={"user_id": user_id, "family": family, "uses": 0, "method": method})
     pipe.expire(key, ttl_s)
     pipe.sadd(f"refresh-family:{family}", digest(token))
     pipe.expire(f"refresh-family:{family}", ttl_s)
+    pipe.sadd(f"refresh-families:{user_id}", family)
+    pipe.expire(f"refresh-families:{user_id}", ttl_s)
     pipe.execute()
 
 
-def use_refresh(r: redis.Redis, token: str) -> tuple[dict | None, int]:
-    """(the token's record, how many times it has now been used); atomic across replicas."""
+def use_refresh(r: redis.Redis, token: str, *, now: float) -> tuple[dict | None, int]:
+    """(the token's record with ``used_at``, the time of its first use; how many times it has
+    now been used), counted atomically across replicas."""
     key = f"refresh:{digest(token)}"
     record = r.hgetall(key)
     if not record:
         return None, 0
-    return record, r.hincrby(key, "uses", 1)
+    pipe = r.pipeline(transaction=True)
+    pipe.hincrby(key, "uses", 1)
+    pipe.hsetnx(key, "used_at", now)
+    pipe.hget(key, "used_at")
+    uses, _, used_at = pipe.execute()
+    return {**record, "used_at": float(used_at)}, uses
 
 
 def revoke_family(r: redis.Redis, family: str) -> None:
@@ -80,6 +91,35 @@ def revoke_family(r: redis.Redis, family: str) -> None:
     pipe.execute()
 
 
-def revoke_user_families(r: redis.Redis, families: set[str]) -> None:
+def revoke_user(r: redis.Redis, user_id: str, *, keep: str | None = None) -> int:
+    """Revoke every session of an account but ``keep``; how many were revoked."""
+    families = r.smembers(f"refresh-families:{user_id}")
+    revoked = 0
     for family in families:
+        if family == keep:
+            continue
         revoke_family(r, family)
+        r.srem(f"refresh-families:{user_id}", family)
+        revoked += 1
+    return revoked
+
+
+def login_failures(r: redis.Redis, email: str) -> tuple[int, int]:
+    """(failed sign-ins of this email in the window, seconds until the window ends, at least 1)."""
+    key = f"login-fail:{email}"
+    pipe = r.pipeline(transaction=False)
+    pipe.get(key)
+    pipe.ttl(key)
+    count, ttl = pipe.execute()
+    return int(count or 0), max(1, ttl)
+
+
+def count_login_failure(r: redis.Redis, email: str, *, window_s: int) -> None:
+    pipe = r.pipeline(transaction=False)
+    pipe.incr(f"login-fail:{email}")
+    pipe.expire(f"login-fail:{email}", window_s, nx=True)
+    pipe.execute()
+
+
+def clear_login_failures(r: redis.Redis, email: str) -> None:
+    r.delete(f"login-fail:{email}")

@@ -1,8 +1,9 @@
 from apiflask import Schema
 from apiflask.fields import List, Nested, String
-from apiflask.validators import Length, Regexp
+from apiflask.validators import Length
+from polystatus.text import Pattern
 
-TARGET = Regexp(r"^[A-Za-z0-9_-]{1,64}(,[A-Za-z0-9_-]{1,64}){0,49}$",
+TARGET = Pattern(r"^[A-Za-z0-9_-]{1,64}(,[A-Za-z0-9_-]{1,64}){0,49}$",
                 error="Ids are 1-64 letters, digits, '-' or '_', comma-separated (50 at most).")
 
 
@@ -18,6 +19,7 @@ class Person(Schema):
     id = String()
     email = String()
     display_name = String()
+    lang = String(metadata={"description": "the language of the mails this person receives"})
 
 
 class FollowersQuery(Schema):

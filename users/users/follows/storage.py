@@ -25,16 +25,22 @@ def remove(r: redis.Redis, kind: str, user_id: str, target: str) -> bool:
     return bool(pipe.execute()[0])
 
 
+def queue_forget(r: redis.Redis, pipe, user_id: str) -> None:
+    """Queue on ``pipe`` the removal of everything ``user_id`` follows or subscribes to (an
+    account being deleted), both directions."""
+    for kind, reverse in KINDS.items():
+        for target in r.smembers(f"{kind}:{user_id}"):
+            pipe.srem(f"{reverse}:{target}", user_id)
+        pipe.delete(f"{kind}:{user_id}")
+
+
 def of_user(r: redis.Redis, kind: str, user_id: str) -> list[str]:
     return sorted(r.smembers(f"{kind}:{user_id}"))
 
 
-def people(r: redis.Redis, kind: str, targets: list[str]) -> list[dict]:
+def people(r: redis.Redis, kind: str, targets: list[str]) -> list[str]:
+    """The ids of everyone following (or subscribed to) any of ``targets``, sorted."""
     ids = set()
     for target in targets:
         ids |= r.smembers(f"{KINDS[kind]}:{target}")
-    pipe = r.pipeline(transaction=False)
-    ordered = sorted(ids)
-    for user_id in ordered:
-        pipe.hmget(f"user:{user_id}", "id", "email", "display_name")
-    return [{"id": row[0], "email": row[1], "display_name": row[2]} for row in pipe.execute() if row[0]]
+    return sorted(ids)

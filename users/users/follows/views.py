@@ -5,9 +5,10 @@ import re
 
 from apiflask import APIBlueprint
 from polystatus.auth import current_identity, require_role
-from polystatus.errors import BadRequest, NotFound
+from polystatus.errors import BadRequest
 from polystatus.redis_store import get_redis
 
+from ..accounts import flows as accounts_flows
 from ..accounts import storage as accounts_storage
 from . import schemas, storage
 
@@ -16,7 +17,7 @@ _ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 def valid_id(value: str) -> str:
-    if not _ID.match(value):
+    if not _ID.fullmatch(value):  # match() would let a final line break through ($)
         raise BadRequest("Ids are 1-64 letters, digits, '-' or '_'.", code="invalid_id")
     return value
 
@@ -82,8 +83,7 @@ def unsubscribe(component_id):
 @bp.doc(summary="Remove someone's follow (admins; services honouring an unsubscribe link)", responses={400: "Malformed id"})
 @require_role("admin", "service")
 def remove_follow(user_id, incident_id):
-    if accounts_storage.get(get_redis(), user_id) is None:
-        raise NotFound("No such user.")
+    accounts_flows.existing(get_redis(), user_id)
     storage.remove(get_redis(), "follows", user_id, valid_id(incident_id))
     return ""
 
@@ -93,8 +93,7 @@ def remove_follow(user_id, incident_id):
 @bp.doc(summary="Remove someone's subscription (admins; services honouring an unsubscribe link)", responses={400: "Malformed id"})
 @require_role("admin", "service")
 def remove_subscription(user_id, component_id):
-    if accounts_storage.get(get_redis(), user_id) is None:
-        raise NotFound("No such user.")
+    accounts_flows.existing(get_redis(), user_id)
     storage.remove(get_redis(), "subscriptions", user_id, valid_id(component_id))
     return ""
 
@@ -106,7 +105,8 @@ def remove_subscription(user_id, component_id):
 @require_role("admin", "service")
 def followers(query_data):
     incident = query_data["incident"]
-    return {"incident": incident, "followers": storage.people(get_redis(), "follows", [incident])}
+    r = get_redis()
+    return {"incident": incident, "followers": accounts_storage.contacts(r, storage.people(r, "follows", [incident]))}
 
 
 @bp.get("/subscribers")
@@ -116,4 +116,6 @@ def followers(query_data):
 @require_role("admin", "service")
 def subscribers(query_data):
     components = query_data["component"].split(",")
-    return {"components": components, "subscribers": storage.people(get_redis(), "subscriptions", components)}
+    r = get_redis()
+    return {"components": components,
+            "subscribers": accounts_storage.contacts(r, storage.people(r, "subscriptions", components))}

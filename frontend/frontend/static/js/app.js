@@ -1,11 +1,10 @@
-// Entry point: the page named by <body data-page> is drawn here.
-import { clearSession, session } from "./api.js";
-import { adminPage } from "./admin.js";
-import { consolePage } from "./console.js";
+// Entry point. Each page has its own module, static/js/pages/<page>.js (the name in
+// <body data-page>), whose default export draws or enhances <main>; its strings come from its
+// own dictionary (frontend/i18n/<area>.json), embedded by the server. Adding a page needs no
+// change here.
+import { restoreSession, session } from "./api.js";
 import { h, replace } from "./dom.js";
-import { applyStatic, t, toggle } from "./i18n.js";
-import { componentPage, historyPage, incidentPage, loginPage } from "./pages.js";
-import { loadPage, render, renderBanners } from "./status.js";
+import { t } from "./i18n.js";
 
 const main = document.getElementById("main");
 const page = document.body.dataset.page;
@@ -16,36 +15,33 @@ function account() {
   const link = document.getElementById("signin");
   document.body.classList.toggle("is-staff", Boolean(current && current.me && ["staff", "admin"].includes(current.me.role)));
   document.body.classList.toggle("is-admin", Boolean(current && current.me && current.me.role === "admin"));
+  if (!link) return;
+  // Signed in: the link leads to the account page (where one signs out); signed out: to sign-in.
   if (current && current.me) {
-    link.textContent = `${t("signout")} (${current.me.display_name || current.me.email})`;
-    link.onclick = (event) => { event.preventDefault(); clearSession(); location.href = "/"; };
+    link.textContent = current.me.display_name || current.me.email;
+    link.setAttribute("href", "/account");
+    link.setAttribute("aria-label", `${t("account")}: ${current.me.display_name || current.me.email}`);
+  } else {
+    link.textContent = t("signin");
+    link.setAttribute("href", "/login");
+    link.removeAttribute("aria-label");
   }
 }
 
-async function draw() {
-  try {
-    if (page === "status") {
-      const data = await loadPage();
-      if (data.page && data.page.name) document.getElementById("page-name").textContent = data.page.name;
-      renderBanners(data);
-      render(main, data, draw);
-    } else if (page === "component") await componentPage(main, id);
-    else if (page === "incident") await incidentPage(main, id);
-    else if (page === "history") await historyPage(main);
-    else if (page === "login") loginPage(main);
-    else if (page === "console") await consolePage(main);
-    else if (page === "admin") await adminPage(main);
-  } catch (error) {
-    replace(main, h("p", { class: "error", role: "alert" }, error.status === 401 || error.status === 403
-      ? `${error.message} — ` : error.message), error.status === 401 ? h("a", { href: `/login?next=${location.pathname}` }, t("signin")) : null);
-  }
+function draw() {
+  return import(`./pages/${page}.js`).then((module) => module.default(main, { id })).catch(failed);
 }
 
-document.getElementById("lang").addEventListener("click", () => { toggle(); account(); draw(); });
-applyStatic();
-account();
-draw();
-if (page === "status" || page === "component") {
-  // Auto-refresh without reloading; the page keeps its size, so nothing jumps.
-  setInterval(() => { if (!document.hidden) draw(); }, 30_000);
+function failed(error) {
+  replace(main, h("p", { class: "error", role: "alert" }, error.status === 401 || error.status === 403
+    ? `${error.message} — ` : error.message), error.status === 401 ? h("a", { href: `/login?next=${location.pathname}` }, t("signin")) : null);
 }
+
+document.addEventListener("session-changed", account);
+// An emailed link pasted into the tab that asked for it changes only the fragment: draw again.
+window.addEventListener("hashchange", () => { if (page && location.hash.includes("token=")) draw(); });
+// The session comes back from its cookie before anything is drawn (a new tab, an emailed link).
+restoreSession().then(() => {
+  account();
+  if (page) draw();
+});

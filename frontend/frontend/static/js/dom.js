@@ -1,5 +1,7 @@
 // Building DOM from data. Text always goes through textContent: user-supplied text (incident
 // names, messages) can never become markup.
+import { formatDate } from "./i18n.js";
+
 export function h(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
   for (const [key, value] of Object.entries(attrs || {})) {
@@ -20,7 +22,7 @@ export function replace(target, ...children) {
   target.replaceChildren(...children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false));
 }
 
-export function when(iso, lang) {
-  if (!iso) return "";
-  return new Date(iso).toLocaleString(lang === "fr" ? "fr-FR" : "en-GB", { dateStyle: "medium", timeStyle: "short" });
+// A date and time in the page's language (the second argument is no longer needed).
+export function when(iso) {
+  return formatDate(iso);
 }

@@ -1,0 +1,1 @@
+"""Account emails: sign-up confirmation, password reset, subscription confirmation."""

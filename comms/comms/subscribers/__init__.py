@@ -1,0 +1,1 @@
+"""Email-only subscribers (no account), confirmed by a link, as on Statuspage."""

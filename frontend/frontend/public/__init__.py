@@ -1,0 +1,1 @@
+"""The public pages: status, component, incident, history, check."""

@@ -1,0 +1,2 @@
+// /account (drawn by ../account.js).
+export { accountPage as default } from "../account.js";

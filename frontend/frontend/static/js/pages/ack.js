@@ -1,0 +1,2 @@
+// /ack (drawn by ../subscribe.js).
+export { ackPage as default } from "../subscribe.js";

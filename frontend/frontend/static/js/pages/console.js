@@ -1,0 +1,2 @@
+// The staff console (its code is in ../console.js).
+export { consolePage as default } from "../console.js";

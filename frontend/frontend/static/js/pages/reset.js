@@ -1,0 +1,2 @@
+// /reset (drawn by ../reset.js).
+export { resetPage as default } from "../reset.js";

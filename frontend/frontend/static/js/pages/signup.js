@@ -1,0 +1,2 @@
+// /signup (drawn by ../signup.js).
+export { signupPage as default } from "../signup.js";

@@ -1,0 +1,2 @@
+// /subscribe (drawn by ../subscribe.js).
+export { subscribePage as default } from "../subscribe.js";

@@ -1,0 +1,2 @@
+// /unsubscribe (drawn by ../subscribe.js).
+export { unsubscribePage as default } from "../subscribe.js";

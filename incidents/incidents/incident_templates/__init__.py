@@ -1,0 +1,1 @@
+"""Incident templates: the words staff reuse when they open an incident."""

@@ -1,0 +1,1 @@
+"""apikeys: keys for scripts and integrations (issue 20)."""

@@ -1,0 +1,1 @@
+"""Emailed links: confirming a sign-up, resetting a forgotten password."""

@@ -1,0 +1,1 @@
+"""totp: two-factor sign-in with time-based codes (issue 20)."""
