@@ -32,7 +32,7 @@ import time
 from datetime import UTC, datetime
 
 import aiohttp
-from polystatus import logs, outbound
+from polystatus import error_reports, logs, outbound, settings
 from polystatus.errors import Invalid
 
 from .checks import datastores, engine, rdap, spec
@@ -295,6 +295,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--alive-file", default=os.environ.get("WORKER_ALIVE_FILE", "/tmp/worker-alive"))  # noqa: S108
     args = parser.parse_args(argv)
     logs.configure("csp-status-agent", os.environ.get("LOG_LEVEL", "INFO").upper(), os.environ.get("LOG_FORMAT", "json"))
+    # An agent runs far from the server, often on a host nobody watches: its errors reach
+    # Sentry like a worker's do (SENTRY_DSN), so a broken vantage point is seen.
+    reports = error_reports.init_worker("csp-status", settings.sentry(os.environ), process="agent")
+    try:
+        return _run(args)
+    finally:
+        error_reports.finish(reports)
+
+
+def _run(args) -> int:
     source = (lambda: token_from_file(args.token_file)) if args.token_file else None
     agent = Agent(args.server, read_token(args), region=args.region, concurrency=args.concurrency,
                   buffer_limit=args.buffer, source_address=args.source_address, token_source=source,

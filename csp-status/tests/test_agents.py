@@ -1,6 +1,7 @@
 """Vantage-point agents: registration, assignments, results, quorum over two real agents,
 buffering while the server is away, and the agent as a process."""
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -307,3 +308,17 @@ def test_an_agent_skips_an_assignment_its_check_spec_refuses(caplog):
                   "conditions": ["[STATUS]==200"]}])
     assert set(agent.checks) == {"good"}
     assert "inside" in caplog.text and "bad" in caplog.text and "invalid condition" in caplog.text
+
+
+def test_an_agent_that_cannot_reach_its_server_says_so_to_sentry(sentry_receiver, tmp_path):
+    # A vantage point runs where nobody reads its logs: its errors must reach Sentry.
+    env = {**os.environ, "LOG_FORMAT": "text", "SENTRY_DSN": sentry_receiver.dsn,
+           "WORKER_ALIVE_FILE": str(tmp_path / "alive")}
+    result = subprocess.run([sys.executable, "-m", "csp_status.agent", "--server", "http://127.0.0.1:9",
+                             "--region", "paris", "--token", "agent-token-for-a-server-that-is-not-there", "--once"],
+                            env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1, result.stdout + result.stderr
+    [event] = sentry_receiver.wait_for(lambda r: r.events)
+    assert "could not run once" in json.dumps(event)
+    assert event["tags"]["service"] == "csp-status" and event["tags"]["process"] == "agent"
+    assert "agent-token-for-a-server" not in json.dumps(event)

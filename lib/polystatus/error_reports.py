@@ -53,6 +53,11 @@ def _without_emails(value):
 def scrub(event: dict, _hint: dict | None = None, *, tags: dict | None = None) -> dict:
     """sentry-sdk's ``before_send``: what is left of the event once nothing personal is in it."""
     event.pop("user", None)
+    # sentry-sdk's argv integration copies the command line, and a command line can carry a
+    # secret (an agent's --token): the process tag says which program it was.
+    extra = event.get("extra")
+    if isinstance(extra, dict):
+        extra.pop("sys.argv", None)
     request = event.get("request")
     if isinstance(request, dict):
         for key in ("cookies", "data", "env"):
@@ -111,9 +116,10 @@ def init_app(app) -> None:
                                              [FlaskIntegration(http_methods_to_capture=methods)])
 
 
-def init_worker(service: str, config: dict):
-    """From ``polystatus.runner``: a worker's crashed loops, when SENTRY_DSN is set."""
-    return _start(service, "worker", config, [])
+def init_worker(service: str, config: dict, *, process: str = "worker"):
+    """From ``polystatus.runner`` (and a check agent, ``process="agent"``): what the process logs
+    at ERROR, its crashed loops included, when SENTRY_DSN is set."""
+    return _start(service, process, config, [])
 
 
 def finish(client) -> None:

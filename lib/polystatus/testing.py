@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import pwd  # the current user's name with no terminal (os.getlogin needs one)
 import shutil
 import socket
 import subprocess
@@ -565,7 +566,7 @@ def start_mariadb() -> ThrowAway:
     directory = tempfile.mkdtemp(prefix="polystatus-mariadb-")
     data = os.path.join(directory, "data")
     subprocess.run([install, "--no-defaults", f"--datadir={data}", "--auth-root-authentication-method=normal", "--skip-test-db",
-                    "--user=root" if os.geteuid() == 0 else f"--user={os.getlogin()}"], check=True, capture_output=True)
+                    "--user=root" if os.geteuid() == 0 else f"--user={pwd.getpwuid(os.geteuid()).pw_name}"], check=True, capture_output=True)
     port = free_port()
     process = subprocess.Popen([server, "--no-defaults", f"--datadir={data}", f"--port={port}", "--bind-address=127.0.0.1",
                                 f"--socket={directory}/sock", f"--pid-file={directory}/pid",
