@@ -9,9 +9,10 @@ from __future__ import annotations
 import io
 
 from apiflask import APIFlask
+from flask.json.provider import DefaultJSONProvider
 from flask_cors import CORS
 
-from . import audit, auth, docs, error_handlers, error_reports, errors, health, logs, metrics, redis_store
+from . import audit, auth, docs, error_handlers, error_reports, errors, health, logs, metrics, redis_store, text
 from .clock import SystemClock
 
 ERROR_SCHEMA = {
@@ -31,6 +32,20 @@ ERROR_SCHEMA = {
         "request_id": {"type": ["string", "null"]},
     },
 }
+
+class CleanJSONProvider(DefaultJSONProvider):
+    """Every JSON answer of a service (its views' dicts, ``jsonify``, its errors) written by
+    :func:`polystatus.text.dumps`: text stored before the text rules, or read from a third party,
+    leaves as :func:`polystatus.text.clean` makes it, so a strict reader (a browser's page built
+    from it, the frontend, a script) never gets an unpaired surrogate or a control (issue 21)."""
+
+    sort_keys = False
+
+    def dumps(self, obj, **kwargs) -> str:
+        kwargs.setdefault("default", self.default)
+        kwargs.setdefault("sort_keys", self.sort_keys)
+        return text.dumps(obj, **kwargs)
+
 
 SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
 # The API answers JSON only; the docs page (polystatus.docs) sets its own policy.
@@ -84,6 +99,7 @@ def create_service_app(import_name: str, *, service: str, title: str, descriptio
                        settings: dict, config: dict | None = None, version: str = "0.1.0") -> APIFlask:
     # docs_path=None: /docs is polystatus.docs's page (Swagger UI 5, no inline script).
     app = APIFlask(import_name, title=title, version=version, docs_path=None, spec_path="/openapi.json")
+    app.json = CleanJSONProvider(app)
     app.config.update(settings)
     app.config.update(config or {})
     app.config.setdefault("CLOCK", SystemClock())
