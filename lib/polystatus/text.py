@@ -237,6 +237,18 @@ def dumps(value, **kwargs) -> str:
     return json.dumps(clean_tree(value), **kwargs)
 
 
+def clean_json_text(raw: str) -> str:
+    """A JSON document passed on as text (a proxy's), unchanged when it holds nothing
+    :func:`clean` would change, else parsed (raw controls in strings tolerated), cleaned and
+    written again. Text that is no JSON is not this function's to mend: it comes back as is."""
+    if _JSON_SUSPECT.search(raw) is None and _find(raw, multiline=True, name=False) is None:
+        return raw
+    try:
+        return dumps(json.loads(raw, strict=False), separators=(",", ":"))
+    except (ValueError, RecursionError):
+        return raw
+
+
 _VISIBLE = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
