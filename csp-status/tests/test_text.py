@@ -134,7 +134,7 @@ def test_any_text_on_a_providers_page_is_cleaned_like_our_own(client, as_, serve
     run()
 
 
-def test_a_check_named_before_these_rules_still_gets_a_badge_that_parses(client, as_, served, r):
+def test_a_check_named_before_these_rules_still_gets_a_badge_and_json_that_parse(client, as_, served, r):
     served.routes["/health"] = (200, {}, b"ok")
     check = client.post("/checks", headers=as_("alice"), json={"name": "Shop", "kind": "assertions",
                                                                "url": served.url("/health")}).json
@@ -144,6 +144,14 @@ def test_a_check_named_before_these_rules_still_gets_a_badge_that_parses(client,
     label = badge.find(f"{SVG}g/{SVG}text").text
     assert label.startswith("Shop ") and "<b>&amp;" in label and "\x0c" not in label
     assert badge.get("aria-label").startswith("Shop ")
+    # and as JSON (the public page is drawn from /checks): cleaned, never a surrogate
+    for path in ("/checks", f"/checks/{check['id']}"):
+        answer = client.get(path)
+        assert answer.status_code == 200, path
+        strict_json(answer.data)
+    assert strict_json(client.get(f"/checks/{check['id']}/health").data)["name"].startswith("Shop ")  # 500 until run
+    [listed] = strict_json(client.get("/checks").data)["checks"]
+    assert listed["name"] == "Shop \ufffd <b>&amp;\u202e"
 
 
 def test_a_reason_quoting_a_checked_body_is_cleaned_before_an_agent_sends_it(client, as_, served, r):
