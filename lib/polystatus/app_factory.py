@@ -37,14 +37,19 @@ class CleanJSONProvider(DefaultJSONProvider):
     """Every JSON answer of a service (its views' dicts, ``jsonify``, its errors) written by
     :func:`polystatus.text.dumps`: text stored before the text rules, or read from a third party,
     leaves as :func:`polystatus.text.clean` makes it, so a strict reader (a browser's page built
-    from it, the frontend, a script) never gets an unpaired surrogate or a control (issue 21)."""
+    from it, the frontend, a script) never gets an unpaired surrogate or a control (issue 21).
+    Only answers: ``dumps`` stays as it is for everything else, the test client's ``json=``
+    among them (a test must be able to send what the rules refuse)."""
 
     sort_keys = False
 
-    def dumps(self, obj, **kwargs) -> str:
-        kwargs.setdefault("default", self.default)
-        kwargs.setdefault("sort_keys", self.sort_keys)
-        return text.dumps(obj, **kwargs)
+    def response(self, *args, **kwargs):
+        obj = self._prepare_response_obj(args, kwargs)
+        # Flask's own layout: indented in debug mode, compact otherwise
+        layout = {"indent": 2} if (self.compact is None and self._app.debug) or self.compact is False \
+            else {"separators": (",", ":")}
+        body = text.dumps(obj, default=self.default, sort_keys=self.sort_keys, **layout)
+        return self._app.response_class(f"{body}\n", mimetype=self.mimetype)
 
 
 SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
