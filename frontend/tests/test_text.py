@@ -6,6 +6,7 @@ import re
 from html.parser import HTMLParser
 
 from conftest import INCIDENT, statuspage_summary
+from frontend.page import richtext
 from polystatus.fuzzing import strict_feed, strict_json
 
 ATOM = ('<?xml version=\'1.0\' encoding=\'utf-8\'?>\n<feed xmlns="http://www.w3.org/2005/Atom">'
@@ -91,3 +92,66 @@ def test_text_a_backend_stored_before_the_rules_leaves_every_page_and_document_w
         assert not CONTROLS.search(json.dumps(document, ensure_ascii=False)), path
     page = strict_json(client.get("/api/page.json").data)
     assert page["components"][0]["name"] == "Website" + SHOWN and page["banners"][0]["message"] == f"Planned work{SHOWN} tonight"
+
+
+class Tags(HTMLParser):
+    """Every tag and attribute of a fragment, and whether its elements close in order."""
+
+    VOID = {"br", "hr"}
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.seen: list[tuple[str, dict]] = []
+        self.open: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.seen.append((tag, dict(attrs)))
+        if tag not in self.VOID:
+            self.open.append(tag)
+
+    def handle_endtag(self, tag):
+        assert self.open and self.open[-1] == tag, f"</{tag}> closes {self.open[-1:] or 'nothing'}"
+        self.open.pop()
+
+
+def test_the_markdown_preview_takes_any_text_and_answers_sanitised_html_or_a_422_naming_the_field(client):
+    """Issue 21 for the console's preview (no OpenAPI text fuzzing reaches a route of the
+    frontend): arbitrary Unicode, markup and Markdown with links in it."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+    from polystatus.fuzzing import SPECIALS, nasty_text
+    from polystatus.text import problem
+
+    markdown = st.sampled_from(["# h1 ", "**b** ", "[x](javascript:alert(1)) ", "<img src=x onerror=alert(1)>",
+                                "[y](https://example.com \"t\")", "\n\n", "| a | b |\n|---|---|\n| 1 | 2 |\n", "`c`"])
+    text = st.lists(st.one_of(nasty_text(), markdown), min_size=1, max_size=4).map("".join)
+
+    def attempt(value: str) -> None:
+        answer = client.post("/preview/markdown", data=json.dumps({"text": value}), content_type="application/json")
+        document = strict_json(answer.data)
+        if problem(value, multiline=True) is not None:
+            assert answer.status_code == 422, f"{value[:80]!r}: text the rules refuse answered {answer.status_code}"
+        if answer.status_code == 422:
+            assert "text" in document["error"]["details"]["json"], document
+            return
+        assert answer.status_code == 200, (value[:80], answer.status_code, document)
+        html = document["html"]
+        assert not CONTROLS.search(html), repr(value[:80])
+        tags = Tags()
+        tags.feed(html)
+        tags.close()
+        assert tags.open == [], (value[:80], html[:300])
+        for tag, attributes in tags.seen:
+            assert tag in richtext.TAGS, (tag, value[:80])
+            assert set(attributes) <= richtext.ATTRIBUTES.get(tag, set()) | ({"rel"} if tag == "a" else set()), tag
+            assert not attributes.get("href", "").lower().startswith("javascript"), attributes
+
+    for value in (*SPECIALS, "", "<script>alert(1)</script>\n\n[a](javascript:alert(1))"):
+        attempt(value)
+
+    @settings(max_examples=60, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @given(value=text)
+    def arbitrary(value):
+        attempt(value)
+
+    arbitrary()
