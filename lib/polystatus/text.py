@@ -238,15 +238,17 @@ def dumps(value, **kwargs) -> str:
 
 
 def clean_json_text(raw: str) -> str:
-    """A JSON document passed on as text (a proxy's), unchanged when it holds nothing
+    """A JSON document passed on as text (a proxy's), byte for byte when it holds nothing
     :func:`clean` would change, else parsed (raw controls in strings tolerated), cleaned and
     written again. Text that is no JSON is not this function's to mend: it comes back as is."""
     if _JSON_SUSPECT.search(raw) is None and _find(raw, multiline=True, name=False) is None:
         return raw
     try:
-        return dumps(json.loads(raw, strict=False), separators=(",", ":"))
+        value = json.loads(raw, strict=False)
     except (ValueError, RecursionError):
         return raw
+    cleaned = clean_tree(value)
+    return raw if cleaned == value else json.dumps(cleaned, separators=(",", ":"))
 
 
 _VISIBLE = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
