@@ -2,6 +2,7 @@
 against the cluster `make up` starts."""
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -238,3 +239,53 @@ def test_a_nasty_incident_title_and_banner_render_as_text_and_every_feed_still_p
         request("DELETE", cluster.url("comms", f"/banners/{created['id']}"), headers=auth)
         request("POST", cluster.url("incidents", f"/incidents/{body['id']}/updates"),
                 {"status": "resolved", "message": "Resolved."}, auth)
+
+
+def service_redis(cluster, service: str, db: int):
+    """A service's own Redis database in the cluster `make up` started (one redis-server, a
+    database per service; ports moved by the run's offset)."""
+    import redis
+
+    offset = int(urlsplit(cluster.url(service)).port) - SERVICE_BASE_PORTS[service]
+    port = int(os.environ.get("POLYSTATUS_REDIS_PORT", REDIS_BASE_PORT)) + offset
+    return redis.Redis(host="127.0.0.1", port=port, db=db, decode_responses=True)
+
+
+SERVICE_BASE_PORTS, REDIS_BASE_PORT = {"incidents": 5001, "comms": 5003}, 6390
+
+
+def test_a_name_and_a_banner_stored_before_the_text_rules_render_and_every_document_parses(browser, cluster, admin_token):
+    """Issue 21, data already stored: a component name and a banner written straight into their
+    services' Redis as an older version stored them (an unpaired surrogate, controls, an escape
+    sequence) no longer break the page for every visitor: it renders in Chromium, cleaned."""
+    auth = {"Authorization": f"Bearer {admin_token}"}
+    cid = f"old-{os.getpid()}"
+    status, body, _ = request("POST", cluster.url("incidents", "/components"), {"id": cid, "name": "Old text probe"}, auth)
+    assert status == 201, body
+    status, banner, _ = request("POST", cluster.url("comms", "/banners"),
+                                {"message": "Old banner probe", "severity": "critical"}, auth)
+    assert status == 201, banner
+    old = "\ud800\x0c\x00\x1b[2J\x85"
+    try:
+        incidents, comms = service_redis(cluster, "incidents", 1), service_redis(cluster, "comms", 3)
+        stored = json.loads(incidents.get(f"component:{cid}"))  # incidents/components/storage.py
+        incidents.set(f"component:{cid}", json.dumps({**stored, "name": f"Old{old} text probe"}))
+        stored = json.loads(comms.get(f"banner:{banner['id']}"))  # comms/banners/storage.py
+        comms.set(f"banner:{banner['id']}", json.dumps({**stored, "message": f"Old{old} banner probe"}))
+
+        context = browser.new_context(locale="en-GB", base_url=cluster.public, viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        errors = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        name = open_until(page, "/", f'#c-{cid} .cname:has-text("Old\ufffd")')
+        expect(name).to_have_text("Old\ufffd[2J text probe")
+        expect(page.locator(f'[data-banner="{banner["id"]}"] .banner-text')).to_have_text("Old\ufffd[2J banner probe")
+        page.goto(f"/components/{cid}")
+        expect(page.locator("h1").first).to_contain_text("Old\ufffd[2J text probe")
+        context.close()
+        assert errors == [], errors
+        for path in ("/api/page.json", "/api/v2/summary.json", "/api/v2/components.json"):
+            strict_json(urllib.request.urlopen(cluster.public + path, timeout=10).read())
+    finally:
+        request("DELETE", cluster.url("comms", f"/banners/{banner['id']}"), headers=auth)
+        request("DELETE", cluster.url("incidents", f"/components/{cid}"), headers=auth)

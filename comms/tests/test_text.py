@@ -201,3 +201,17 @@ def test_a_subject_with_a_line_break_is_refused_naming_the_field(client, as_):
     assert response.status_code == 422
     assert "line break" in response.json["error"]["details"]["json"]["subject"][0]
 
+
+
+def test_a_banner_stored_by_an_older_version_is_read_back_as_strict_json(client, as_, r):
+    """The public page is drawn from /banners/active: a banner written before these rules (the
+    JSON an old version stored, ASCII-escaped) comes back cleaned, never as a surrogate."""
+    banner = client.post("/banners", headers=as_("bob"), json={"message": "Planned work", "severity": "info"})
+    assert banner.status_code == 201, banner.json
+    stored = json.loads(r.get(f"banner:{banner.json['id']}"))
+    r.set(f"banner:{banner.json['id']}", json.dumps({**stored, "message": "Planned\ud800 work\x0c\x1b[2J\x85 tonight"}))
+    for path in ("/banners/active", "/banners"):
+        answer = client.get(path, headers=as_("bob"))
+        assert answer.status_code == 200, path
+        [shown] = strict_json(answer.data)["banners"]
+        assert shown["message"] == "Planned\ufffd work[2J tonight", path

@@ -122,7 +122,7 @@ def test_the_openapi_document_states_every_text_limit(client):
     assert incident["name"]["maxLength"] == 200 and incident["message"]["maxLength"] == 10000
 
 
-def test_text_stored_by_an_older_version_no_longer_breaks_any_feed(client, as_, components, r):
+def test_text_stored_by_an_older_version_no_longer_breaks_any_feed_or_json_read(client, as_, components, r):
     """An incident, an update, a component and a maintenance written before these rules, with
     every character a feed cannot carry: the JSON an old version stored, ASCII-escaped."""
     nasty = "".join(SPECIALS[:17]) + " <b>&amp;</b> ]]>"
@@ -144,3 +144,12 @@ def test_text_stored_by_an_older_version_no_longer_breaks_any_feed(client, as_, 
     summary = strict_json(client.get("/api/v2/summary.json").data)
     assert summary["incidents"][0]["incident_updates"][0]["body"].endswith("\n\nsecond paragraph")
     assert not any("\x0c" in c["name"] for c in summary["components"])
+    # and the JSON reads the frontend draws its pages from (every JSON answer goes through text.dumps)
+    for path in ("/components", "/components/api", f"/incidents/{incident['id']}", "/incidents", "/maintenances"):
+        answer = client.get(path)
+        assert answer.status_code == 200, path
+        strict_json(answer.data)
+    listed = client.get("/components").json["components"]
+    [api] = [c for c in listed if c["id"] == "api"]
+    assert api["name"].startswith("API ab") and "\ufffd" in api["name"] and "\x0c" not in api["name"]
+    assert "\ufffd" in client.get(f"/incidents/{incident['id']}").json["name"]

@@ -9,9 +9,10 @@ from __future__ import annotations
 import io
 
 from apiflask import APIFlask
+from flask.json.provider import DefaultJSONProvider
 from flask_cors import CORS
 
-from . import audit, auth, docs, error_handlers, error_reports, errors, health, logs, metrics, redis_store
+from . import audit, auth, docs, error_handlers, error_reports, errors, health, logs, metrics, redis_store, text
 from .clock import SystemClock
 
 ERROR_SCHEMA = {
@@ -31,6 +32,25 @@ ERROR_SCHEMA = {
         "request_id": {"type": ["string", "null"]},
     },
 }
+
+class CleanJSONProvider(DefaultJSONProvider):
+    """Every JSON answer of a service (its views' dicts, ``jsonify``, its errors) written by
+    :func:`polystatus.text.dumps`: text stored before the text rules, or read from a third party,
+    leaves as :func:`polystatus.text.clean` makes it, so a strict reader (a browser's page built
+    from it, the frontend, a script) never gets an unpaired surrogate or a control (issue 21).
+    Only answers: ``dumps`` stays as it is for everything else, the test client's ``json=``
+    among them (a test must be able to send what the rules refuse)."""
+
+    sort_keys = False
+
+    def response(self, *args, **kwargs):
+        obj = self._prepare_response_obj(args, kwargs)
+        # Flask's own layout: indented in debug mode, compact otherwise
+        layout = {"indent": 2} if (self.compact is None and self._app.debug) or self.compact is False \
+            else {"separators": (",", ":")}
+        body = text.dumps(obj, default=self.default, sort_keys=self.sort_keys, **layout)
+        return self._app.response_class(f"{body}\n", mimetype=self.mimetype)
+
 
 SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
 # The API answers JSON only; the docs page (polystatus.docs) sets its own policy.
@@ -84,6 +104,7 @@ def create_service_app(import_name: str, *, service: str, title: str, descriptio
                        settings: dict, config: dict | None = None, version: str = "0.1.0") -> APIFlask:
     # docs_path=None: /docs is polystatus.docs's page (Swagger UI 5, no inline script).
     app = APIFlask(import_name, title=title, version=version, docs_path=None, spec_path="/openapi.json")
+    app.json = CleanJSONProvider(app)
     app.config.update(settings)
     app.config.update(config or {})
     app.config.setdefault("CLOCK", SystemClock())

@@ -26,6 +26,7 @@ from http import HTTPStatus
 
 from redis import RedisError
 
+from . import text
 from .errors import ServiceError, storage_unavailable, unavailable_answer
 from .errors import body as error_body
 from .logs import request_id_from
@@ -93,7 +94,7 @@ class FastRequest:
     # --- answers ----------------------------------------------------------------------------
     def json_answer(self, status: int, value, headers: dict | None = None) -> Answer:
         return status, [("Content-Type", "application/json"), *(headers or {}).items()], \
-            json.dumps(value, separators=(",", ":")).encode()
+            text.dumps(value, separators=(",", ":")).encode()  # as Flask's answers (app_factory)
 
     def error(self, exc: ServiceError) -> Answer:
         """The one error shape, as error_handlers writes it for Flask."""

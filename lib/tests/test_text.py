@@ -14,7 +14,20 @@ from polystatus.app_factory import create_service_app
 from polystatus.fuzzing import SPECIALS, nasty_text, strict_json, strict_metrics, strict_xml
 from polystatus.logs import JSONFormatter, TextFormatter
 from polystatus.metrics import Metrics
-from polystatus.text import Line, Name, NestedText, Pattern, Text, clean, one_line, problem, visible
+from polystatus.text import (
+    Line,
+    Name,
+    NestedText,
+    Pattern,
+    Text,
+    clean,
+    clean_json_text,
+    clean_tree,
+    dumps,
+    one_line,
+    problem,
+    visible,
+)
 from prometheus_client import generate_latest
 
 ANY = st.one_of(nasty_text(), st.text(st.characters(exclude_categories=())), st.sampled_from(SPECIALS))
@@ -37,6 +50,10 @@ def client(base_config):
     @app.output(ThingIn, status_code=201)
     def create_thing(json_data):
         return json_data
+
+    @app.get("/stored")
+    def stored():  # what an older version stored, read back as is
+        return {"name": "Old\ud800 \x0c\x1b[2J\ufffe", "C:\\build": ["\x85", "🙂"]}
 
     return app.test_client()
 
@@ -61,6 +78,35 @@ def test_clean_keeps_what_is_allowed_and_marks_what_cannot_be_encoded():
     assert clean("x\ud800y\uffff") == "x\ufffdy\ufffd"
     assert one_line("Down\r\nBcc: eve@example.com\u2028x") == "Down Bcc: eve@example.com x"
     assert clean("Cafe\u0301 \u202eevil", name=True) == "Caf\u00e9 evil"
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(value=st.recursive(ANY, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(ANY, inner, max_size=3),
+                          max_leaves=6))
+def test_json_written_by_dumps_is_strict_and_as_clean_tree_makes_it(value):
+    """The search for suspect escapes may take a clean document for a suspect one, never the
+    other way round: what dumps writes is what clean_tree gives, and strict JSON."""
+    written = dumps(value)
+    assert json.loads(written) == json.loads(json.dumps(clean_tree(value)))
+    strict_json(written.encode())
+    assert json.loads(clean_json_text(json.dumps(value))) == json.loads(written)
+    strict_json(clean_json_text(json.dumps(value, ensure_ascii=False).encode("utf-8", "replace").decode()).encode())
+
+
+def test_a_clean_document_is_written_as_json_dumps_would_and_passed_on_byte_for_byte():
+    for value in ({"name": "Café 🙂", "path": "C:\\build\\fix", "lines": "a\nb\tc"}, ["\u2028", 1, None, True]):
+        assert json.loads(dumps(value)) == value
+        assert clean_json_text(json.dumps(value)) == json.dumps(value)
+    assert dumps({"name": "Café"}) == json.dumps({"name": "Café"})
+    assert clean_json_text("not json \ud800") == "not json \ud800"  # not ours to mend
+
+
+def test_every_json_answer_of_a_service_leaves_stored_text_cleaned(client):
+    answer = client.get("/stored")
+    assert strict_json(answer.data) == {"name": "Old\ufffd [2J\ufffd", "C:\\build": ["", "🙂"]}
+    # what the test client sends is not cleaned: a test can still send what the rules refuse
+    refused = client.post("/things", json={"name": "a\x0cb"})
+    assert refused.status_code == 422 and "name" in refused.json["error"]["details"]["json"]
 
 
 def test_visible_shows_controls_as_escapes_so_a_log_line_cannot_be_forged():

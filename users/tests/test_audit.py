@@ -6,8 +6,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import redis
 from polystatus import events
+from polystatus.fuzzing import strict_json
 from polystatus.redis_store import connect
-from users.audit import flows
+from users.audit import flows, storage
 from users.worker import make_loops
 
 
@@ -88,6 +89,33 @@ def test_the_export_is_json_lines_of_the_same_entries(app, client, cast):
     role = next(line for line in lines if line["method"] == "PATCH")
     assert role["actor"]["email"] == "alice@example.com"
     assert (role["before"], role["after"]) == ({"role": "user"}, {"role": "staff"})
+
+
+def test_an_entry_holding_text_stored_before_the_text_rules_is_exported_as_strict_json_lines(app, client, cast):
+    """Issue 21: an entry's "before" is an object as it was stored, maybe before the rules (here
+    written straight into the trail, as an old entry would be). Every line still parses strictly."""
+    consume(app)
+    r = connect(app.config["REDIS_URL"])
+    old = {"name": "Old\ud800 title\x0c\x1b[31m", "tags": ["x\udfff", "\ufffe"], "note\x85": "line one\nline two"}
+    entry = {"id": "1-0", "time": "2026-03-01T12:00:00Z", "service": "incidents", "method": "PATCH",
+             "route": "/incidents/<incident_id>", "path": "/incidents/INC-1", "action": "update",
+             "actor": {"kind": "user", "id": "u-bob", "email": "bob@example.com", "role": "staff"},
+             "object": {"type": "incidents", "id": "INC-1"}, "address": "198.51.100.9",
+             "before": old, "after": {"name": "New title"}}
+    pipe = r.pipeline()
+    storage.add(pipe, entry, score_ms=int(datetime.now(UTC).timestamp() * 1000), floor_ms=0)
+    pipe.execute()
+    headers = cast.headers("alice")
+    answer = client.get("/audit/export", headers=headers)
+    assert answer.status_code == 200
+    lines = [strict_json(line) for line in answer.get_data().split(b"\n") if line]
+    assert len(lines) >= 2 and {line["service"] for line in lines} == {"users", "incidents"}
+    [kept] = [line for line in lines if line["service"] == "incidents"]
+    assert kept["before"] == {"name": "Old\ufffd title[31m", "tags": ["x\ufffd", "\ufffd"], "note": "line one\nline two"}
+    assert kept["after"] == {"name": "New title"}
+    # the trail's JSON pages too (every service's JSON answers are written the same way)
+    page = strict_json(client.get("/audit", query_string={"service": "incidents"}, headers=headers).data)
+    assert page["entries"][0]["before"] == kept["before"]
 
 
 def test_entries_past_retention_are_dropped_as_new_ones_come(app, client, cast, redis_server):

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 from apiflask import APIBlueprint
 from flask import Response, current_app, request
+from polystatus import text
 from polystatus.errors import Conflict, Invalid
 from polystatus.redis_store import get_redis
 from polystatus.text import problem
@@ -78,7 +79,9 @@ def _cors(response):
 
 
 def answer(value, status: int = 200) -> Response:
-    return Response(json.dumps(value), status=status, content_type="application/json")
+    # text.dumps, as every JSON answer of ours: a check stored before the text rules comes back
+    # cleaned, never as an unpaired surrogate a strict client refuses.
+    return Response(text.dumps(value), status=status, content_type="application/json")
 
 
 def body() -> dict:

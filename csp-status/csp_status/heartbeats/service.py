@@ -66,8 +66,11 @@ def heartbeat_rules(heartbeat: dict) -> dict:
     if not isinstance(grace, int) or isinstance(grace, bool) or not 0 <= grace <= 366 * 86400:
         errors["grace"] = ["Seconds, 0 to 366 days."]
     try:
-        ZoneInfo(heartbeat.get("tz") or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
+        # Looked up only within its limit (a name too long for a file name is an OSError, not
+        # ZoneInfoNotFoundError); a directory of the database ("America") is an OSError too.
+        if "tz" not in errors:
+            ZoneInfo(heartbeat.get("tz") or "UTC")
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         errors["tz"] = ["Unknown time zone."]
     if errors:
         raise Invalid("The heartbeat is not valid.", details=errors)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -13,7 +12,7 @@ from apiflask.fields import String
 from apiflask.validators import Length
 from flask import Response, current_app, redirect, render_template, request
 from polystatus.clock import isoformat
-from polystatus.text import Text
+from polystatus.text import Text, clean_tree, dumps
 
 from . import language, richtext, service
 
@@ -105,9 +104,13 @@ def markdown_preview(json_data):
 
 
 def fetch_json(http: httpx.Client, method: str, url: str, **kwargs):
+    """A backend's answer, its text cleaned (issue 21). Every read the pages are drawn from comes
+    through here, so a name or a banner stored before the text rules (a control, an unpaired
+    surrogate, from an older backend or straight into its Redis) cannot reach a template or the
+    page document: rendered, it would fail to encode and take the page down for every visitor."""
     response = http.request(method, url, **kwargs)
     response.raise_for_status()
-    return response.json()
+    return clean_tree(response.json())
 
 
 def private_reads(config: dict):
@@ -189,7 +192,7 @@ def conditional(entry, age: float, render) -> Response:
 
 def cached_json(key: str, produce) -> Response:
     entry, age = current_app.extensions["page_cache"].entry(key, produce)
-    return conditional(entry, age, lambda value: (json.dumps(value, separators=(",", ":")), "application/json"))
+    return conditional(entry, age, lambda value: (dumps(value, separators=(",", ":")), "application/json"))
 
 
 @bp.get("/api/page.json")

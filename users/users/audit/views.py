@@ -7,6 +7,7 @@ from apiflask import APIBlueprint
 from flask import Response, stream_with_context
 from polystatus.auth import require_role
 from polystatus.redis_store import get_redis
+from polystatus.text import clean_tree
 
 from . import flows, schemas, service
 
@@ -42,7 +43,10 @@ def audit_export(query_data):
 
     def lines():
         for entry in entries:
-            yield json.dumps(entry, separators=(",", ":"), ensure_ascii=False) + "\n"
+            # An entry's "before" is an object as it was stored, maybe before the text rules: an
+            # unpaired surrogate would not encode as UTF-8 and cut the stream there, a control
+            # would trip a strict reader (issue 21). Cleaned per line, as it streams.
+            yield json.dumps(clean_tree(entry), separators=(",", ":"), ensure_ascii=False) + "\n"
 
     return Response(stream_with_context(lines()), content_type="application/x-ndjson",
                     headers={"Content-Disposition": 'attachment; filename="polystatus-audit.jsonl"',
