@@ -96,6 +96,11 @@ class PasskeyOut(Schema):
     backed_up = Boolean(metadata={"description": "synced to the person's other devices (a cloud keychain)"})
 
 
+class PasskeyAddedOut(PasskeyOut):
+    """The passkey just added (its own name in the document: apispec would otherwise meet
+    PasskeyOut twice, here and nested in the list, and name the second PasskeyOut1)."""
+
+
 class PasskeyListOut(Schema):
     passkeys = List(Nested(PasskeyOut))
     enabled = Boolean(metadata={"description": "whether this site offers passkeys (WEBAUTHN_RP_ID)"})

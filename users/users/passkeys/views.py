@@ -72,7 +72,7 @@ def register_options():
 
 @bp.post("/auth/passkeys/register")
 @bp.input(schemas.RegisterIn)
-@bp.output(schemas.PasskeyOut, status_code=201)
+@bp.output(schemas.PasskeyAddedOut, status_code=201)
 @bp.doc(summary="Add a passkey: the browser's answer to the options, verified (user verification required)",
         responses={400: "The challenge is unknown, expired, used or not yours (passkey_challenge)",
                    401: "The answer does not verify: origin, RP id, signature... (passkey_invalid)",
