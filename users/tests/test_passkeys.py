@@ -120,6 +120,7 @@ def test_a_person_adds_a_passkey_and_signs_in_with_it_without_an_email(client, c
     assert passkey["transports"] == ["hybrid", "internal"]
     listed = client.get("/auth/passkeys", headers=cast.headers("carol")).json
     assert [p["id"] for p in listed["passkeys"]] == [device.id] and listed["enabled"] is True
+    assert listed["origins"] == [ORIGIN] and client.get("/auth/passkeys/info").json == {"enabled": True, "origins": [ORIGIN]}
     assert "public_key" not in listed["passkeys"][0]
 
     clock.advance(seconds=60)
@@ -424,7 +425,7 @@ def test_a_malformed_registration_is_named_in_the_one_error_shape(client, cast):
 
 def test_with_no_relying_party_passkeys_are_off(app, client, cast):
     app.config.update(WEBAUTHN_RP_ID="", WEBAUTHN_ORIGINS=[])
-    assert client.get("/auth/passkeys/info").json == {"enabled": False}
+    assert client.get("/auth/passkeys/info").json == {"enabled": False, "origins": []}
     for response in (client.post("/auth/passkeys/login/options"),
                      client.post("/auth/passkeys/register/options", headers=cast.headers("carol"))):
         assert response.status_code == 404 and error_code(response) == "passkeys_off"

@@ -32,6 +32,12 @@ def enabled(config: dict) -> bool:
     return bool(config.get("WEBAUTHN_RP_ID"))
 
 
+def offer(config: dict) -> dict:
+    """Whether passkeys are offered, and on which origins (a page opened on another address of
+    the same server, 127.0.0.1 for localhost, shows no button the browser would refuse)."""
+    return {"enabled": enabled(config), "origins": list(config.get("WEBAUTHN_ORIGINS") or [])}
+
+
 def _require_enabled(config: dict) -> None:
     if not enabled(config):
         raise NotFound("Passkeys are not available on this site (WEBAUTHN_RP_ID is not set).", code="passkeys_off")

@@ -101,11 +101,12 @@ class PasskeyAddedOut(PasskeyOut):
     PasskeyOut twice, here and nested in the list, and name the second PasskeyOut1)."""
 
 
-class PasskeyListOut(Schema):
-    passkeys = List(Nested(PasskeyOut))
-    enabled = Boolean(metadata={"description": "whether this site offers passkeys (WEBAUTHN_RP_ID)"})
-    limit = Integer()
-
-
 class PasskeyInfoOut(Schema):
-    enabled = Boolean(metadata={"description": "whether the sign-in page offers passkeys"})
+    enabled = Boolean(metadata={"description": "whether this site offers passkeys (WEBAUTHN_RP_ID)"})
+    origins = List(String(), metadata={"description": "the origins passkeys work on (WEBAUTHN_ORIGINS): a page "
+                                                      "served elsewhere offers none, as the browser would refuse"})
+
+
+class PasskeyListOut(PasskeyInfoOut):
+    passkeys = List(Nested(PasskeyOut))
+    limit = Integer()

@@ -43,7 +43,7 @@ def signed_in_user() -> dict:
 @bp.output(schemas.PasskeyInfoOut)
 @bp.doc(summary="Whether this site offers passkeys (the sign-in page shows its button then)")
 def passkeys_info():
-    return {"enabled": flows.enabled(current_app.config)}
+    return flows.offer(current_app.config)
 
 
 @bp.get("/auth/passkeys")
@@ -51,7 +51,7 @@ def passkeys_info():
 @bp.doc(summary="Your passkeys (never their keys)")
 @require_role("user", api_keys=False)
 def my_passkeys():
-    return {"passkeys": flows.mine(get_redis(), user=signed_in_user()), "enabled": flows.enabled(current_app.config),
+    return {"passkeys": flows.mine(get_redis(), user=signed_in_user()), **flows.offer(current_app.config),
             "limit": service.MAX_PER_ACCOUNT}
 
 

@@ -5,7 +5,7 @@ import { del, get } from "./api.js";
 import { h, replace, when } from "./dom.js";
 import { busy, explain, feedback, field } from "./forms.js";
 import { t } from "./i18n.js";
-import { addPasskey, passkeyProblem, supported } from "./passkeys.js";
+import { addPasskey, passkeyProblem, supported, worksHere } from "./passkeys.js";
 
 // A default name a person can keep: the kind of device, as far as the browser tells.
 function deviceName() {
@@ -38,6 +38,11 @@ export async function passkeys() {
   };
   await draw(state.passkeys);
   if (!supported()) return card(list, h("p", { text: t("passkeys_unsupported") }));
+  if (!worksHere(state)) {
+    const there = state.origins[0];
+    return card(list, h("p", { id: "passkeys-elsewhere" }, t("passkeys_elsewhere"), " ",
+      h("a", { href: `${there}/account` }, there)));
+  }
   const name = field(t("passkey_name"), { type: "text", required: true, maxlength: 64, id: "passkey-name", autocomplete: "off",
     value: deviceName() }, t("passkey_name_hint"));
   const submit = h("button", { class: "btn primary", type: "submit", id: "passkey-add" }, t("passkey_add"));

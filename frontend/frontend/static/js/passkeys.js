@@ -8,6 +8,10 @@ import { t } from "./i18n.js";
 
 export const supported = () => typeof window.PublicKeyCredential === "function" && !!navigator.credentials;
 
+// Whether users' passkeys work on this page: offered, and this origin is one of WEBAUTHN_ORIGINS
+// (the browser binds a passkey to its site: on 127.0.0.1 a localhost passkey is refused).
+export const worksHere = (offer) => !!offer && offer.enabled === true && (offer.origins || []).includes(location.origin);
+
 export function bytesFromBase64url(text) {
   const base64 = text.replace(/-/g, "+").replace(/_/g, "/");
   const binary = atob(base64 + "===".slice((base64.length + 3) % 4));

@@ -8,7 +8,7 @@ import { get, resumeSignIn, signIn, signInSecondStep, signInWith, ssoOffer } fro
 import { h, replace } from "../dom.js";
 import { busy } from "../forms.js";
 import { t } from "../i18n.js";
-import { passkeyAssertion, passkeyProblem, supported as passkeysSupported } from "../passkeys.js";
+import { passkeyAssertion, passkeyProblem, supported as passkeysSupported, worksHere } from "../passkeys.js";
 import { authLinks } from "../signup.js";
 
 function landing(me) {
@@ -53,7 +53,7 @@ function passkeyButton(message, ssoName) {
 // Whether users offers passkeys here (a users service that cannot say: no button, the form stays).
 async function passkeysOffered() {
   if (!passkeysSupported()) return false;
-  try { return (await get("/api/users/auth/passkeys/info")).enabled === true; } catch { return false; }
+  try { return worksHere(await get("/api/users/auth/passkeys/info")); } catch { return false; }
 }
 
 async function resume(main) {
