@@ -389,6 +389,7 @@ def test_an_api_key_cannot_manage_passkeys(client, cast):
                          ("DELETE", "/auth/passkeys/abc")):
         response = client.open(path, method=method, headers=headers)
         assert response.status_code == 403 and error_code(response) == "api_key_not_accepted", path
+        assert client.open(path, method=method, json={}).status_code == 401, path  # nobody signed in
 
 
 @pytest.mark.parametrize("body, field", [
