@@ -180,6 +180,14 @@ EXPECTED = {
     ("users", "POST", "/auth/totp/disable"): SIGNED_IN_PERSON,
     ("users", "POST", "/auth/login/totp"): CREDENTIAL_IN_BODY,
     ("users", "DELETE", "/users/{user_id}/totp"): ADMIN_IN_PERSON,
+    # Passkeys: added and removed by a signed-in person (never with a key); the sign-in's
+    # assertion in the body is the credential. Probed for real: the options only store a
+    # challenge for five minutes, which nothing answers.
+    ("users", "POST", "/auth/passkeys/register/options"): SIGNED_IN_PERSON,
+    ("users", "POST", "/auth/passkeys/register"): SIGNED_IN_PERSON,
+    ("users", "DELETE", "/auth/passkeys/{passkey_id}"): SIGNED_IN_PERSON,
+    ("users", "POST", "/auth/passkeys/login/options"): open_to_all("a sign-in's first step: a challenge"),
+    ("users", "POST", "/auth/passkeys/login"): CREDENTIAL_IN_BODY,
     # comms: staff post banners and announcements and acknowledge alerts; admins own channels
     # (their URLs hold webhook secrets) and the delivery machinery.
     ("comms", "POST", "/banners"): STAFF,

@@ -73,6 +73,9 @@ CONTRACTS: dict[str, dict[str, Contract]] = {
         "user.deleted": Contract({"user_id": STR, "email": STR}),
         "user.totp_enabled": Contract({"user_id": STR}),
         "user.totp_disabled": Contract({"user_id": STR, "by": STR}),
+        # a passkey's credential id (base64url) and the name its owner gave it; never its key
+        "user.passkey_added": Contract({"user_id": STR, "passkey_id": STR, "name": STR}),
+        "user.passkey_removed": Contract({"user_id": STR, "passkey_id": STR, "by": STR}),
         "api_key.created": _API_KEY,
         "api_key.revoked": _API_KEY,
     },

@@ -64,6 +64,8 @@ def app(base_config, comms):
     return create_app({**base_config, "SERVICE_CLIENTS": {"comms": "comms-secret-0123456789"},
                        "COMMS_URL": comms.url, "PUBLIC_URL": "https://status.example.com",
                        "CORS_ORIGINS": ["https://status.example.com"],
+                       # passkeys belong to the public origin's host (users/settings.py: webauthn)
+                       "WEBAUTHN_RP_ID": "status.example.com", "WEBAUTHN_ORIGINS": ["https://status.example.com"],
                        # the test client sends a cookie only to paths under its Path
                        "SESSION_COOKIE_PATH": "/auth"})
 

@@ -1,4 +1,7 @@
 """Arbitrary text at every text field of users, and every format that shows it (issue 21)."""
+import base64
+import json
+
 from conftest import PASSWORD
 from polystatus.fuzzing import (
     LogCapture,
@@ -9,6 +12,10 @@ from polystatus.fuzzing import (
     text_coverage,
 )
 from polystatus.text import problem
+
+PASSKEY_CLIENT_DATA = base64.urlsafe_b64encode(json.dumps(
+    {"type": "webauthn.create", "challenge": "bm90LWlzc3VlZA", "origin": "https://status.example.com"}).encode()
+).rstrip(b"=").decode()
 
 
 def routes(cast=None, links=None) -> dict:
@@ -49,6 +56,16 @@ def routes(cast=None, links=None) -> dict:
         ("POST", "/auth/totp/disable"): Route(body={"code": "123456", "recovery_code": "abcde-abcde"}, also=(409,)),
         ("POST", "/auth/login/totp"): Route(body={"mfa_token": "x" * 20, "code": "123456", "recovery_code": "abcde"},
                                             also=(401,)),
+        # well-formed WebAuthn JSON to a challenge never issued: 400 once every field passes
+        ("POST", "/auth/passkeys/register"): Route(body={"name": "work laptop", "credential": {
+            "id": "AAEC", "rawId": "AAEC", "type": "public-key", "authenticatorAttachment": "platform",
+            "clientExtensionResults": {"credProps": {"rk": True}},
+            "response": {"clientDataJSON": PASSKEY_CLIENT_DATA, "attestationObject": "o2NmbXRkbm9uZQ",
+                         "transports": ["internal"]}}}, also=(400,)),
+        ("POST", "/auth/passkeys/login"): Route(body={"session": "cookie", "credential": {
+            "id": "AAEC", "rawId": "AAEC", "type": "public-key", "clientExtensionResults": {},
+            "response": {"clientDataJSON": PASSKEY_CLIENT_DATA, "authenticatorData": "AAEC", "signature": "AAEC",
+                         "userHandle": "AAEC"}}}, also=(400,)),
         ("PATCH", "/users/{user_id}"): Route(
             body={"display_name": "Carol", "email": "carol.new@example.com", "password": "a new long passphrase",
                   "current_password": PASSWORD},

@@ -34,6 +34,7 @@ def create_app(config: dict | None = None):
     from .auth.views import bp as auth_bp
     from .follows.views import bp as follows_bp
     from .links.views import bp as links_bp
+    from .passkeys.views import bp as passkeys_bp
     from .readtokens.views import bp as readtokens_bp
     from .sso.views import bp as sso_bp
     from .totp.views import bp as totp_bp
@@ -44,6 +45,7 @@ def create_app(config: dict | None = None):
     app.register_blueprint(audit_bp)
     app.register_blueprint(follows_bp)
     app.register_blueprint(links_bp)
+    app.register_blueprint(passkeys_bp)
     app.register_blueprint(readtokens_bp)
     app.register_blueprint(sso_bp)
     app.register_blueprint(totp_bp)

@@ -1,8 +1,10 @@
 """users settings: the only module that reads the environment."""
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
+from urllib.parse import urlsplit
 
 from polystatus import settings as s
 
@@ -76,6 +78,49 @@ def oidc(environ: Mapping[str, str], public_url: str) -> dict:
     return config
 
 
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def webauthn(environ: Mapping[str, str], public_url: str) -> dict:
+    """Passkeys (WebAuthn). The relying party id is the public origin's host name, which a
+    browser checks the page's origin against; the origins are where the page is served.
+
+    Browsers refuse an IP address as a relying party id, so the development default
+    (``http://127.0.0.1:8080``) gets ``localhost`` and its origin on localhost, and any other IP
+    origin turns passkeys off unless WEBAUTHN_RP_ID names a domain. Plain HTTP is a secure
+    context for localhost only, so other origins must be HTTPS."""
+    public = urlsplit(public_url)
+    host = public.hostname or ""
+    default_origins = [f"{public.scheme}://{public.netloc}"]
+    default_rp = host
+    if host in ("127.0.0.1", "::1"):
+        default_rp = "localhost"
+        default_origins = [f"{public.scheme}://localhost" + (f":{public.port}" if public.port else "")]
+    elif _is_ip(host):
+        default_rp = ""
+    rp_id = s.env_str(environ, "WEBAUTHN_RP_ID", default_rp).strip().lower()
+    origins = [o.rstrip("/") for o in s.env_list(environ, "WEBAUTHN_ORIGINS", default_origins)]
+    if rp_id and (_is_ip(rp_id) or "/" in rp_id or ":" in rp_id):
+        raise s.SettingsError(f"WEBAUTHN_RP_ID is a domain name (no scheme, port or IP address); got {rp_id}")
+    for origin in origins if rp_id else ():
+        parts = urlsplit(origin)
+        name = parts.hostname or ""
+        if parts.scheme not in ("https", "http") or parts.path or not name:
+            raise s.SettingsError(f"WEBAUTHN_ORIGINS are origins like https://status.example.com; got {origin}")
+        if parts.scheme == "http" and name != "localhost" and not name.endswith(".localhost"):
+            raise s.SettingsError(f"WEBAUTHN_ORIGINS: browsers offer passkeys over HTTPS only (or on localhost); "
+                                  f"got {origin}")
+        if name != rp_id and not name.endswith("." + rp_id):
+            raise s.SettingsError(f"WEBAUTHN_ORIGINS: {origin} is not on WEBAUTHN_RP_ID {rp_id} or a subdomain of it")
+    return {"WEBAUTHN_RP_ID": rp_id, "WEBAUTHN_ORIGINS": origins if rp_id else [],
+            "WEBAUTHN_RP_NAME": s.env_str(environ, "WEBAUTHN_RP_NAME", "PolyStatus")}
+
+
 # argon2-cffi's named parameter sets. RFC_9106_LOW_MEMORY (t=3, m=64 MiB, p=4) is its default
 # and ours; CHEAPEST (t=1, m=8 KiB) is the one argon2-cffi offers for test suites, where
 # hundreds of sign-ins would otherwise spend minutes of CPU proving nothing more. Still
@@ -124,6 +169,7 @@ def load(environ: Mapping[str, str] | None = None) -> dict:
         "TOTP_REQUIRED_ROLES": _roles(s.env_list(environ, "TOTP_REQUIRED_ROLES", [])),
     })
     config.update(oidc(environ, config["PUBLIC_URL"]))
+    config.update(webauthn(environ, config["PUBLIC_URL"]))
     # Secure whenever the public origin is HTTPS (a plain-HTTP development origin could not
     # store a Secure cookie at all).
     config["SESSION_COOKIE_SECURE"] = s.env_bool(environ, "SESSION_COOKIE_SECURE",

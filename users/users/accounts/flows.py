@@ -18,6 +18,7 @@ from .. import settings
 from ..apikeys import flows as apikeys_flows
 from ..auth import storage as auth_storage
 from ..follows import storage as follows_storage
+from ..passkeys import storage as passkeys_storage
 from ..sso import storage as sso_storage
 from . import service, storage
 
@@ -144,14 +145,15 @@ def update(r: redis.Redis, *, clock, user: dict, changes: dict, actor_id: str, a
 
 
 def delete(r: redis.Redis, *, user: dict, by: str) -> None:
-    """Delete the account (never the last admin) with its follows, subscriptions, sessions and
-    API keys."""
+    """Delete the account (never the last admin) with its follows, subscriptions, passkeys,
+    sessions and API keys."""
     service.check_deletion(role=user["role"], admin_count=storage.admin_count(r))
     link = sso_storage.link_of(r, user["id"])
     with atomic(r, durable=True) as pipe:
         follows_storage.queue_forget(r, pipe, user["id"])
         if link:  # the subject no longer signs in to it: a later SSO sign-in starts afresh
             sso_storage.queue_unlink(pipe, user["id"], link)
+        passkeys_storage.queue_remove_all(pipe, r, user["id"])
         storage.queue_delete(pipe, user)
         events.publish(pipe, SERVICE, "user.deleted", {"user_id": user["id"], "email": user["email"]})
     auth_storage.revoke_user(r, user["id"])

@@ -73,7 +73,10 @@ def signed_in(r: redis.Redis, config: dict, ring, user: dict, *, method: str, se
     ``method="sso"`` never asks the local TOTP code: the identity provider owns second factors
     (its MFA policy, passkeys, conditional access) and has applied them before it answered; a
     second, local code would make people keep two authenticators for one sign-in, and an
-    organisation that turned MFA off at its provider has decided so for every application."""
+    organisation that turned MFA off at its provider has decided so for every application.
+
+    ``method="passkey"`` asks no TOTP code either: the passkey was used with user verification
+    (a PIN or a fingerprint on the device), so it already stands for two factors."""
     if method == "password" and totp_storage.enrolled(r, user["id"]):
         # The password was right; the tokens wait for the second step (POST /auth/login/totp).
         return totp_flows.challenge(r, user=user, session=session)
@@ -86,8 +89,9 @@ def issue(r: redis.Redis, config: dict, ring, user: dict, *, now: float, family:
     ``method`` (kept with the refresh token) is how the sign-in was made."""
     family = family or uuid.uuid4().hex
     # Staff and admins whom TOTP_REQUIRED_ROLES names act as users until they set it up; not
-    # after an SSO sign-in, whose second factor is the provider's (see signed_in).
-    if method != "sso":
+    # after an SSO sign-in, whose second factor is the provider's, nor after a passkey's, which
+    # was two factors in itself (see signed_in).
+    if method not in ("sso", "passkey"):
         user = {**user, "role": totp_service.effective_role(
             user["role"], enrolled=totp_storage.enrolled(r, user["id"]),
             required_roles=config.get("TOTP_REQUIRED_ROLES", []))}
@@ -118,11 +122,14 @@ def refresh(r: redis.Redis, config: dict, ring, token: str, *, now: float) -> di
     if user is None:
         storage.revoke_family(r, record["family"])
         raise Unauthorized("The account no longer exists.", code="refresh_invalid")
-    # An SSO session stays one while SSO is configured (no local TOTP downgrade, see signed_in).
-    method = "sso" if record.get("method") == "sso" and config.get("OIDC_DISCOVERY_URL") else "password"
-    if method == "password" and sso_service.password_refused(user["role"],
+    # An SSO session stays one while SSO is configured, a passkey session stays one (no local
+    # TOTP downgrade for either, see signed_in).
+    method = record.get("method")
+    if not (method == "sso" and config.get("OIDC_DISCOVERY_URL")) and method != "passkey":
+        method = "password"
+    if method in ("password", "passkey") and sso_service.password_refused(user["role"],
                                                              sso_roles=config.get("OIDC_REQUIRED_ROLES", [])):
-        # A password session of a role that must now use SSO ends at its next refresh: turning
+        # A password (or passkey) session of a role that must now use SSO ends at its next refresh: turning
         # OIDC_REQUIRED_ROLES on takes effect within one access token's lifetime.
         storage.revoke_family(r, record["family"])
         raise Unauthorized("Your account now signs in with single sign-on only: sign in again.",

@@ -2,8 +2,8 @@
 
 Keys: ``signing-keys`` (hash kid -> JSON {pem, created_at, retired_at}), ``signing-key:current``
 (kid). Refresh tokens are stored by the SHA-256 of their value (``refresh:{digest}``, a hash
-with user id, family, use count, first use time, and how the sign-in was made: ``password`` or
-``sso``) in families (``refresh-family:{family}``, a
+with user id, family, use count, first use time, and how the sign-in was made: ``password``,
+``sso`` or ``passkey``) in families (``refresh-family:{family}``, a
 set of digests), both expiring with the token; ``refresh-families:{user_id}`` (set) lists a
 person's families, so "sign out everywhere" finds them all.
 """

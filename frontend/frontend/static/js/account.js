@@ -3,6 +3,7 @@
 // SECTIONS without touching the others.
 import { clearSession, del, get, patch, post, put, session, setMe, signOut } from "./api.js";
 import { apiKeys } from "./account-keys.js";
+import { passkeys } from "./account-passkeys.js";
 import { twoFactor } from "./account-totp.js";
 import { h, replace } from "./dom.js";
 import { busy, explain, feedback, field } from "./forms.js";
@@ -168,7 +169,7 @@ function deletion(me, main) {
   return section("delete", t("delete_account"), h("p", { text: t("delete_intro") }), form);
 }
 
-export const SECTIONS = [profile, follows, subscriptions, password, sessions, twoFactor, apiKeys, deletion];
+export const SECTIONS = [profile, follows, subscriptions, password, sessions, twoFactor, passkeys, apiKeys, deletion];
 
 export async function accountPage(main) {
   const current = session();

@@ -90,6 +90,11 @@ export async function ssoOffer() {
   }
 }
 
+// A passkey sign-in (./passkeys.js asks the device and users): the same session as a password's.
+export async function signInWith(tokens) {
+  return finishSignIn(await tokens);
+}
+
 async function finishSignIn(tokens) {
   access = tokens.access_token;
   const user = await get("/api/users/auth/me");

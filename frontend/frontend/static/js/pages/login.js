@@ -1,10 +1,14 @@
 // Sign in; with two-factor sign-in on, a second step asks for the app's code (or a recovery code).
 // With single sign-on configured, a "Sign in with <provider>" link starts the provider's round
 // trip (users' /auth/oidc/start), which comes back here: ?sso=done (the session cookie is set)
-// or ?sso_error=<code>, put in words below.
-import { resumeSignIn, signIn, signInSecondStep, ssoOffer } from "../api.js";
+// or ?sso_error=<code>, put in words below. Where users offers passkeys and the browser has
+// WebAuthn, "Sign in with a passkey" asks the device for one of this site's passkeys (no email
+// first) and signs in with no code asked after it.
+import { get, resumeSignIn, signIn, signInSecondStep, signInWith, ssoOffer } from "../api.js";
 import { h, replace } from "../dom.js";
+import { busy } from "../forms.js";
 import { t } from "../i18n.js";
+import { passkeyAssertion, passkeyProblem, supported as passkeysSupported, worksHere } from "../passkeys.js";
 import { authLinks } from "../signup.js";
 
 function landing(me) {
@@ -26,7 +30,30 @@ function ssoButton(offer) {
     t("sso_signin", { name: offer.name }));
   // A navigation to the provider: say it is under way (the provider may take a moment to answer).
   link.addEventListener("click", () => { link.setAttribute("aria-busy", "true"); link.textContent = t("sso_going", { name: offer.name }); });
-  return h("div", { class: "sso-choice stack" }, h("p", { class: "or", text: t("sso_or") }), link);
+  return link;
+}
+
+function passkeyButton(message, ssoName) {
+  const button = h("button", { type: "button", class: "btn sso", id: "passkey-signin" }, t("passkey_signin"));
+  button.addEventListener("click", async () => {
+    message.className = "";
+    message.textContent = "";
+    try {
+      landing(await busy(button, () => signInWith(passkeyAssertion())));
+    } catch (error) {
+      message.className = "error";
+      if (error.code === "sso_required") {
+        message.textContent = t("sso_required", { name: (error.data.error.details || {}).provider || ssoName() || "SSO" });
+      } else message.textContent = passkeyProblem(error) || (error.status === 429 ? error.message : t("passkey_failed"));
+    }
+  });
+  return button;
+}
+
+// Whether users offers passkeys here (a users service that cannot say: no button, the form stays).
+async function passkeysOffered() {
+  if (!passkeysSupported()) return false;
+  try { return worksHere(await get("/api/users/auth/passkeys/info")); } catch { return false; }
 }
 
 async function resume(main) {
@@ -109,11 +136,21 @@ export default function loginPage(main) {
     message.className = "error";
     message.textContent = ssoError(params.get("sso_error"));
   }
+  // The other ways in, under one "or": single sign-on and passkeys, each when users offers it.
+  const others = h("div", { class: "sso-choice stack", hidden: true }, h("p", { class: "or", text: t("sso_or") }));
+  form.insertBefore(others, message);
   replace(main, form);
   email.focus();
-  // The password form is usable at once; the SSO button joins it when users says SSO is on.
+  // The password form is usable at once; the other buttons join it when users says they are on.
   ssoOffer().then((found) => {
     offer = found;
-    if (found) form.insertBefore(ssoButton(found), message);
+    if (!found) return;
+    others.insertBefore(ssoButton(found), others.querySelector("#passkey-signin"));
+    others.hidden = false;
+  });
+  passkeysOffered().then((offered) => {
+    if (!offered) return;
+    others.append(passkeyButton(message, () => offer && offer.name));
+    others.hidden = false;
   });
 }

@@ -1,0 +1,1 @@
+"""passkeys: signing in with WebAuthn credentials (issue 20)."""
