@@ -1,5 +1,6 @@
 """Group commit: many threads, one script, shared round trips, and each caller its own answer."""
 import threading
+import time
 
 import pytest
 import redis
@@ -91,3 +92,31 @@ def test_when_redis_is_unreachable_every_caller_hears_it_and_none_hangs():
     assert len(errors) == 8 and all(isinstance(exc, redis.ConnectionError) for exc in errors)
     with pytest.raises(redis.ConnectionError):
         script(["calls"], ["again"])
+
+
+def test_a_connection_the_server_closed_is_made_again_and_the_call_runs_once(redis_url):
+    r = connect(redis_url)
+    script = GroupCommit(r, COUNT)
+    assert script(["calls"], ["a"]) == ["a", 1]
+    # As a restarted server or an idle timeout would: every client connection is closed.
+    r.execute_command("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "no")
+    assert script(["calls"], ["b"]) == ["b", 2]
+    assert int(r.get("calls")) == 2
+
+
+# Busy for ARGV[1] ms before answering: longer than the client waits, the answer comes late.
+SLOW = """
+local start = redis.call('TIME')
+local function ms() local t = redis.call('TIME') return (t[1] - start[1]) * 1000 + (t[2] - start[2]) / 1000 end
+while ms() < tonumber(ARGV[1]) do end
+return ARGV[2]
+"""
+
+
+def test_an_answer_that_comes_after_the_timeout_is_never_taken_for_the_next_calls(redis_url):
+    script = GroupCommit(connect(redis_url, timeout=0.2), SLOW)
+    script([], ["0", "warm"])  # loaded, so the slow call is one plain round trip
+    with pytest.raises(redis.TimeoutError):
+        script([], ["500", "late"])
+    time.sleep(0.5)  # the late answer has arrived by now, on the connection given up on
+    assert script([], ["0", "mine"]) == "mine"
