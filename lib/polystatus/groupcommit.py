@@ -141,14 +141,22 @@ class GroupCommit:
 
     def _connected(self):
         conn, pid = self._connection
+        pool = self.r.connection_pool
         if conn is None or pid != os.getpid():
-            conn = self.r.connection_pool.get_connection()
+            conn = pool.get_connection()
             self._connection = (conn, os.getpid())
+        elif not pool.owns_connection(conn):
+            # What the pool does to a connection given back: under Sentinel, one to a server
+            # that is no longer the primary is closed, and made again to the new primary.
+            conn.disconnect()
         return conn
 
 
 def _exchange(conn, packed: list, count: int) -> list:
     """Send a packed batch and read its ``count`` answers (a script's error is its answer)."""
+    # Made again, when it was closed, by the connection's own connect(): under Sentinel that
+    # asks where the primary is now (sending alone would reconnect to the old address).
+    conn.connect()
     conn.send_packed_command(packed)
     answers = []
     for _ in range(count):
