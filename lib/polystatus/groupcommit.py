@@ -20,8 +20,9 @@ from the CPU queue to this queue; throughput is what a crowd needs here
 How a batch goes out: on one connection of the client's pool that the group commit keeps (only
 the leader of the moment uses it), packed once and written in one send, its answers read off
 the connection. A redis-py pipeline did the same with, per batch, a pool checkout and release,
-a poll of the socket, its observability hooks and a stack of queued commands: about 20 µs of
-Python for each ping, a third of what a ping cost besides the socket (bench/pings_inprocess.py).
+a poll of the socket, its observability hooks, a stack of queued commands and per-argument
+checks while packing: with them a heartbeat ping cost about 80 µs of CPU in process, without
+them about 50 (bench/pings_inprocess.py, one thread).
 The faults are the client's own (polystatus.redis_store): the connection's retry policy (a
 refused or reset connection tried once more, a timeout never), its health check, Sentinel's
 search for the primary when the connection is made again.
