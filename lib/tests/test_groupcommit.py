@@ -1,10 +1,13 @@
 """Group commit: many threads, one script, shared round trips, and each caller its own answer."""
+import contextlib
 import threading
+import time
 
 import pytest
 import redis
 from polystatus.groupcommit import GroupCommit
 from polystatus.redis_store import connect
+from polystatus.testing import RedisServer, SentinelServer
 
 # Counts one call and answers which call it was, so a mixed-up answer shows.
 COUNT = """
@@ -91,3 +94,66 @@ def test_when_redis_is_unreachable_every_caller_hears_it_and_none_hangs():
     assert len(errors) == 8 and all(isinstance(exc, redis.ConnectionError) for exc in errors)
     with pytest.raises(redis.ConnectionError):
         script(["calls"], ["again"])
+
+
+def test_a_connection_the_server_closed_is_made_again_and_the_call_runs_once(redis_url):
+    r = connect(redis_url)
+    script = GroupCommit(r, COUNT)
+    assert script(["calls"], ["a"]) == ["a", 1]
+    # As a restarted server or an idle timeout would: every client connection is closed.
+    r.execute_command("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "no")
+    assert script(["calls"], ["b"]) == ["b", 2]
+    assert int(r.get("calls")) == 2
+
+
+# Busy for ARGV[1] ms before answering: longer than the client waits, the answer comes late.
+SLOW = """
+local start = redis.call('TIME')
+local function ms() local t = redis.call('TIME') return (t[1] - start[1]) * 1000 + (t[2] - start[2]) / 1000 end
+while ms() < tonumber(ARGV[1]) do end
+return ARGV[2]
+"""
+
+
+def test_an_answer_that_comes_after_the_timeout_is_never_taken_for_the_next_calls(redis_url):
+    script = GroupCommit(connect(redis_url, timeout=0.2), SLOW)
+    script([], ["0", "warm"])  # loaded, so the slow call is one plain round trip
+    with pytest.raises(redis.TimeoutError):
+        script([], ["500", "late"])
+    time.sleep(0.5)  # the late answer has arrived by now, on the connection given up on
+    assert script([], ["0", "mine"]) == "mine"
+
+
+def test_after_a_sentinel_failover_the_calls_go_to_the_new_primary():
+    # The connection the group commit keeps is to the primary that dies: it must be made again
+    # to the one Sentinel elects, not to the old address.
+    primary = RedisServer()
+    replica = RedisServer(replica_of=primary.port)
+    sentinel = SentinelServer(primary.port, down_after_ms=1000)
+    try:
+        r = connect(f"redis+sentinel://127.0.0.1:{sentinel.port}/polystatus/0", timeout=0.5)
+        script = GroupCommit(r, COUNT)
+        deadline = time.monotonic() + 10
+        while r.connected_replicas() < 1:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        assert script(["calls"], ["before"]) == ["before", 1]
+        new_primary = redis.Redis(port=replica.port, decode_responses=True)
+        deadline = time.monotonic() + 10
+        while new_primary.get("calls") != "1":  # replicated before the primary dies
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        primary.process.kill()
+        primary.process.wait(5)
+        answered, deadline = None, time.monotonic() + 15
+        while answered is None:
+            assert time.monotonic() < deadline, "the calls never reached the new primary"
+            with contextlib.suppress(redis.RedisError):  # no primary for a moment: callers are told
+                answered = script(["calls"], ["after"])
+            time.sleep(0.1)
+        assert answered == ["after", 2] and new_primary.get("calls") == "2"
+        assert new_primary.info("replication")["role"] == "master"
+    finally:
+        sentinel.stop()
+        replica.stop()
+        primary.stop()

@@ -180,8 +180,12 @@ def failure_reason(exit_status: int | None) -> str:
     return f"the job reported failure (exit status {exit_status})" if exit_status else "the job reported failure"
 
 
+# json.dumps with any option builds a new encoder on every call: a ping encodes its record.
+_encode = json.JSONEncoder(separators=(",", ":")).encode
+
+
 def encode(value) -> str:
-    return json.dumps(value, separators=(",", ":"))
+    return _encode(value)
 
 
 def unique_key(heartbeat_id: str) -> str:
