@@ -18,6 +18,7 @@ import time
 import urllib.error
 import urllib.request
 
+from polystatus.serve import default_workers
 from polystatus.testing import KeySet, RedisServer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -115,8 +116,8 @@ def wrk(url: str, *, seconds: int = 8, connections: int = 64, threads: int = 2,
 
 # ---------------------------------------------------------------------------------- services
 # The same server configuration for a service and its reference: granian, WORKERS processes of
-# THREADS blocking threads each, as `polystatus.serve` runs them in production.
-WORKERS, THREADS = 2, 8
+# THREADS blocking threads each, as `polystatus.serve` runs them in production by default.
+WORKERS, THREADS = default_workers(), 8
 PYTHON = os.path.join(VENV_BIN, "python")
 
 
