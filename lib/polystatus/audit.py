@@ -28,7 +28,7 @@ from collections.abc import Callable
 
 from flask import current_app, g, has_request_context, request
 
-from . import events, ratelimits, redis_store
+from . import auth, events, redis_store
 
 log = logging.getLogger("polystatus.audit")
 
@@ -138,10 +138,8 @@ def _applies() -> bool:
 
 
 def _actor() -> dict:
-    from .auth import current_identity
-
     try:
-        identity = current_identity()
+        identity = auth.current_identity()
     except Exception:  # noqa: BLE001 (a bad token on a route that does not need one: anonymous)
         identity = None
     if identity is None:
@@ -196,8 +194,7 @@ def entry() -> dict:
         "path": request.path,
         "object": {"type": described["object_type"], "id": described["object_id"]},
         "action": described["action"],
-        "address": ratelimits.client_address(request.remote_addr, request.headers.get("X-Forwarded-For"),
-                                             config.get("TRUSTED_PROXIES", ["127.0.0.1", "::1"])),
+        "address": auth.caller_address(),
         "before": _bounded(redact(described.get("before"), secret_fields)),
         # the body as sent is no larger than the request (redaction only shortens it)
         "after": redact(after, secret_fields) if after is body and (request.content_length or 0) <= MAX_PART_BYTES

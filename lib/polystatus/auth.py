@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 import jwt
 from flask import current_app, g, request
 
+from . import ratelimits, settings
 from .errors import STORAGE_RETRY_AFTER_S, Forbidden, ServiceError, Unauthorized
 from .roles import API_KEY_PREFIX, KEY_SERVICES, RANK, READ_METHODS, ROLES, SCOPES, scope_needed  # noqa: F401 (re-exported)
 
@@ -245,6 +246,14 @@ def api_key() -> str | None:
         return token if token.startswith(API_KEY_PREFIX) else None
     header = request.headers.get("X-Api-Key", "").strip()
     return header if header.startswith(API_KEY_PREFIX) else None
+
+
+def caller_address() -> str:
+    """Who sent this request, by address: the nearest hop of X-Forwarded-For that the trusted
+    proxies (TRUSTED_PROXIES) did not add. What rate limits, the audit trail and a private
+    page's IP list all mean by "the caller's address", so it is read the same way everywhere."""
+    return ratelimits.client_address(request.remote_addr, request.headers.get("X-Forwarded-For"),
+                                     current_app.config.get("TRUSTED_PROXIES", list(settings.LOOPBACK)))
 
 
 def current_identity() -> Identity | None:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from apiflask import APIBlueprint
-from flask import current_app, request
+from flask import current_app
 from polystatus import paging, ratelimits
-from polystatus.auth import require_role
+from polystatus.auth import caller_address, require_role
 from polystatus.errors import NotFound
 from polystatus.redis_store import get_redis
 
@@ -23,8 +23,7 @@ HOUR = 3600
 def subscribe(json_data):
     config = current_app.config
     now = config["CLOCK"].now()
-    address = ratelimits.client_address(request.remote_addr, request.headers.get("X-Forwarded-For"),
-                                        config["TRUSTED_PROXIES"])
+    address = caller_address()
     r = get_redis()
     ratelimits.enforce(r, f"subscribe:{address}", config["SUBSCRIBE_LIMIT_PER_ADDRESS"], HOUR,
                        what="subscriptions from this address", now=now.timestamp())

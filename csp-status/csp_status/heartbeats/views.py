@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from apiflask import APIBlueprint
 from flask import Response, current_app, request
 from polystatus import audit, ratelimits
-from polystatus.auth import require_role
+from polystatus.auth import caller_address, require_role
 from polystatus.clock import isoformat
 from polystatus.errors import Invalid, NotFound
 from polystatus.redis_store import get_redis
@@ -251,8 +251,7 @@ def app_status(json_data):
     if heartbeat is None:
         # Open by contract (mega_test_api's apps just post), so registering is what is limited:
         # one address cannot fill the page with apps that will all go down and alert.
-        address = ratelimits.client_address(request.remote_addr, request.headers.get("X-Forwarded-For"),
-                                            config["TRUSTED_PROXIES"])
+        address = caller_address()
         ratelimits.enforce(r, f"apps-new:{address}", config["APPS_NEW_PER_HOUR"], 3600, what="new apps",
                            now=now().timestamp())
         heartbeat = flows.create(r, {"name": f"app-{app_id}", "timeout": config["APPS_TIMEOUT"],

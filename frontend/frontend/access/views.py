@@ -16,7 +16,7 @@ from apiflask import APIBlueprint
 from flask import current_app, g, redirect, request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from polystatus import errors, ratelimits
-from polystatus.auth import current_identity, require_role
+from polystatus.auth import caller_address, current_identity, require_role
 from polystatus.redis_store import get_redis
 
 from ..page.views import shell
@@ -48,11 +48,6 @@ def _cookie() -> dict:
     return value if isinstance(value, dict) else {}
 
 
-def _address() -> str:
-    return ratelimits.client_address(request.remote_addr, request.headers.get("X-Forwarded-For"),
-                                     current_app.config["TRUSTED_PROXIES"])
-
-
 def visitor() -> service.Visitor:
     role = email = None
     try:
@@ -68,7 +63,7 @@ def visitor() -> service.Visitor:
     token = request.args.get("token", "")
     read_token = bool(token) and service.token_may_read(request.path) and \
         current_app.extensions["read_tokens"].valid(token)
-    return service.Visitor(address=_address(), role=role, email=email, password_cookie=password,
+    return service.Visitor(address=caller_address(), role=role, email=email, password_cookie=password,
                            read_token=read_token)
 
 
@@ -136,7 +131,7 @@ def access_password():
     config = current_app.config
     if config["PAGE_VISIBILITY"] != "password":
         return redirect("/", 303)
-    ratelimits.enforce(get_redis(), f"page-password:{_address()}", config["PAGE_PASSWORD_TRIES"], 300,
+    ratelimits.enforce(get_redis(), f"page-password:{caller_address()}", config["PAGE_PASSWORD_TRIES"], 300,
                        what="password attempts", now=config["CLOCK"].now().timestamp())
     typed = (request.form.get("password") or "")[:1024]
     if not hmac.compare_digest(typed.encode(), config["PAGE_PASSWORD"].encode()):

@@ -36,6 +36,15 @@ def existing(r: redis.Redis, user_id: str) -> dict:
     return user
 
 
+def signed_in(r: redis.Redis, user_id: str) -> dict:
+    """The signed-in caller's own account, or the 401 that ends a session whose account was
+    deleted while its token still runs (a 404 would read as a missing page, not a sign-out)."""
+    user = storage.get(r, user_id)
+    if user is None:
+        raise Unauthorized("The account no longer exists.", code="token_invalid")
+    return user
+
+
 def store_new(r: redis.Redis, user: dict, *, created_ts: float, also: Callable[[Any], None] | None = None) -> bool:
     """Store a new account with its ``user.created`` event, in one transaction; False when the
     email is taken (then nothing is stored or said). Sign-up links call it too; ``also(pipe)``

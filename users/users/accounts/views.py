@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from apiflask import APIBlueprint
-from flask import current_app, request
+from flask import current_app
 from polystatus import paging, ratelimits
-from polystatus.auth import current_identity, require_role
+from polystatus.auth import caller_address, current_identity, require_role
 from polystatus.errors import Forbidden
 from polystatus.redis_store import get_redis
 
@@ -29,8 +29,7 @@ def may_see(user_id: str) -> None:
 @bp.output(schemas.UserOut, status_code=201)
 @bp.doc(summary="Register an account (always role user)", responses={409: "Email taken", 429: "Too many registrations"})
 def register(json_data):
-    address = ratelimits.client_address(request.remote_addr, request.headers.get("X-Forwarded-For"),
-                                        current_app.config["TRUSTED_PROXIES"])
+    address = caller_address()
     ratelimits.enforce(get_redis(), f"register:{address}", current_app.config["REGISTER_LIMIT_PER_ADDRESS"],
                        3600, what="registrations from this address", now=current_app.config["CLOCK"].now().timestamp())
     return service.public_view(flows.create_account(

@@ -6,13 +6,13 @@ import time
 
 from apiflask import APIBlueprint
 from flask import current_app, request
-from polystatus import audit, ratelimits
-from polystatus.auth import current_identity, require_role
+from polystatus import audit
+from polystatus.auth import caller_address, current_identity, require_role
 from polystatus.errors import Unauthorized
 from polystatus.redis_store import get_redis
 
+from ..accounts import flows as accounts_flows
 from ..accounts import service as accounts_service
-from ..accounts import storage as accounts_storage
 from ..accounts.schemas import UserOut
 from . import cookies, flows, schemas, service
 
@@ -44,8 +44,7 @@ def answer_tokens(tokens: dict, json_data: dict) -> dict:
                    429: "Too many attempts"})
 def login(json_data):
     config = current_app.config
-    address = ratelimits.client_address(request.remote_addr, request.headers.get("X-Forwarded-For"),
-                                        config["TRUSTED_PROXIES"])
+    address = caller_address()
     answer = flows.sign_in(get_redis(), config, ring(), email=json_data["email"], password=json_data["password"],
                            address=address, session=json_data.get("session", "body"), now=now_ts())
     if answer.get("mfa_required"):
@@ -105,10 +104,7 @@ def logout_everywhere():
 @bp.doc(summary="The signed-in account")
 @require_role("user")
 def me():
-    user = accounts_storage.get(get_redis(), current_identity().sub)
-    if user is None:
-        raise Unauthorized("The account no longer exists.", code="token_invalid")
-    return accounts_service.public_view(user)
+    return accounts_service.public_view(accounts_flows.signed_in(get_redis(), current_identity().sub))
 
 
 @bp.post("/auth/token")

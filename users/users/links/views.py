@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from apiflask import APIBlueprint
-from flask import current_app, request
+from flask import current_app
 from polystatus import ratelimits
+from polystatus.auth import caller_address
 from polystatus.redis_store import get_redis
 
 from ..accounts import service as accounts_service
@@ -21,8 +22,7 @@ def limit(kind: str, per_address_setting: str, email: str) -> None:
     limits apply whether the address has an account or not, so they reveal nothing."""
     config = current_app.config
     now = config["CLOCK"].now().timestamp()
-    address = ratelimits.client_address(request.remote_addr, request.headers.get("X-Forwarded-For"),
-                                        config["TRUSTED_PROXIES"])
+    address = caller_address()
     ratelimits.enforce(get_redis(), f"{kind}:{address}", config[per_address_setting], HOUR,
                        what=f"{kind} requests from this address", now=now)
     ratelimits.enforce(get_redis(), f"mail-to:{email.strip().lower()}", config["EMAIL_LINKS_PER_ADDRESS"], HOUR,

@@ -3,13 +3,12 @@ removed by their owner; and signing in with one (options, then the browser's ass
 from __future__ import annotations
 
 from apiflask import APIBlueprint
-from flask import current_app, request
-from polystatus import audit, ratelimits
-from polystatus.auth import current_identity, require_role
-from polystatus.errors import Unauthorized
+from flask import current_app
+from polystatus import audit
+from polystatus.auth import caller_address, current_identity, require_role
 from polystatus.redis_store import get_redis
 
-from ..accounts import storage as accounts_storage
+from ..accounts import flows as accounts_flows
 from ..auth.schemas import TokenOut
 from ..auth.views import answer_tokens, ring
 from . import flows, schemas, service
@@ -26,17 +25,8 @@ def now():
     return current_app.config["CLOCK"].now()
 
 
-def address() -> str:
-    config = current_app.config
-    return ratelimits.client_address(request.remote_addr, request.headers.get("X-Forwarded-For"),
-                                     config["TRUSTED_PROXIES"])
-
-
 def signed_in_user() -> dict:
-    user = accounts_storage.get(get_redis(), current_identity().sub)
-    if user is None:
-        raise Unauthorized("The account no longer exists.", code="token_invalid")
-    return user
+    return accounts_flows.signed_in(get_redis(), current_identity().sub)
 
 
 @bp.get("/auth/passkeys/info")
@@ -100,7 +90,7 @@ def remove(passkey_id):
                 "navigator.credentials.get(), with no email asked (discoverable credentials)",
         responses={404: "Passkeys are not offered here (passkeys_off)", 429: "Too many attempts"})
 def login_options():
-    options = flows.login_options(get_redis(), current_app.config, address=address(), now=now().timestamp())
+    options = flows.login_options(get_redis(), current_app.config, address=caller_address(), now=now().timestamp())
     return {"publicKey": options}, 200, {"Cache-Control": "no-store"}
 
 
@@ -112,5 +102,5 @@ def login_options():
         responses=SIGN_IN_REFUSALS)
 def login(json_data):
     _, tokens = flows.sign_in(get_redis(), current_app.config, ring(), credential=json_data["credential"],
-                              address=address(), session=json_data["session"], now=now())
+                              address=caller_address(), session=json_data["session"], now=now())
     return answer_tokens(tokens, json_data)

@@ -12,12 +12,12 @@ from urllib.parse import urlencode
 
 from apiflask import APIBlueprint
 from flask import current_app, redirect, request
-from polystatus import audit, ratelimits
-from polystatus.auth import current_identity, require_role
-from polystatus.errors import NotFound, ServiceError, Unauthorized
+from polystatus import audit
+from polystatus.auth import caller_address, current_identity, require_role
+from polystatus.errors import NotFound, ServiceError
 from polystatus.redis_store import get_redis
 
-from ..accounts import storage as accounts_storage
+from ..accounts import flows as accounts_flows
 from ..auth import cookies
 from ..auth.views import ring
 from . import flows, schemas
@@ -37,12 +37,6 @@ def provider() -> Provider:
     if found is None:
         found = current_app.extensions["oidc_provider"] = Provider(current_app.config)
     return found
-
-
-def address() -> str:
-    config = current_app.config
-    return ratelimits.client_address(request.remote_addr, request.headers.get("X-Forwarded-For"),
-                                     config["TRUSTED_PROXIES"])
 
 
 def binding_path() -> str:
@@ -74,10 +68,7 @@ def sso_info():
 @require_role("user")
 def sso_account():
     r = get_redis()
-    user = accounts_storage.get(r, current_identity().sub)
-    if user is None:
-        raise Unauthorized("The account no longer exists.", code="token_invalid")
-    return flows.sign_in_methods(r, current_app.config, user=user)
+    return flows.sign_in_methods(r, current_app.config, user=accounts_flows.signed_in(r, current_identity().sub))
 
 
 @bp.get("/auth/oidc/start")
@@ -89,7 +80,7 @@ def sso_start(query_data):
         raise NotFound("Single sign-on is not configured.", code="sso_off")
     config = current_app.config
     try:
-        url, binding = flows.start(get_redis(), config, provider(), address=address(), next_path=query_data["next"],
+        url, binding = flows.start(get_redis(), config, provider(), address=caller_address(), next_path=query_data["next"],
                                    now=config["CLOCK"].now().timestamp())
     except ServiceError as error:
         return to_login(sso_error=error.code, next=query_data["next"])
@@ -115,7 +106,7 @@ def sso_callback(query_data):
     config, r = current_app.config, get_redis()
     next_path = None
     try:
-        flows.limit(r, config, address=address(), now=config["CLOCK"].now().timestamp())
+        flows.limit(r, config, address=caller_address(), now=config["CLOCK"].now().timestamp())
         record = flows.pending(r, state=query_data.get("state"), binding=request.cookies.get(BINDING_COOKIE))
         next_path = record["next"]
         if query_data.get("error") or not query_data.get("code"):

@@ -3,14 +3,13 @@ sign-in."""
 from __future__ import annotations
 
 from apiflask import APIBlueprint
-from flask import current_app, request
+from flask import current_app
 from polystatus import audit, ratelimits
-from polystatus.auth import current_identity, require_role
-from polystatus.errors import Forbidden, Unauthorized
+from polystatus.auth import caller_address, current_identity, require_role
+from polystatus.errors import Forbidden
 from polystatus.redis_store import get_redis
 
 from ..accounts import flows as accounts_flows
-from ..accounts import storage as accounts_storage
 from ..auth import storage as auth_storage
 from ..auth.schemas import TokenOut
 from . import flows, schemas
@@ -23,10 +22,7 @@ def now():
 
 
 def signed_in_user() -> dict:
-    user = accounts_storage.get(get_redis(), current_identity().sub)
-    if user is None:
-        raise Unauthorized("The account no longer exists.", code="token_invalid")
-    return user
+    return accounts_flows.signed_in(get_redis(), current_identity().sub)
 
 
 @bp.get("/auth/totp")
@@ -119,8 +115,7 @@ def login_second_step(json_data):
     from ..auth.views import answer_tokens
 
     r, config = get_redis(), current_app.config
-    address = ratelimits.client_address(request.remote_addr, request.headers.get("X-Forwarded-For"),
-                                        config["TRUSTED_PROXIES"])
+    address = caller_address()
     # The same per-address budget as passwords: a code is a guess like any other.
     ratelimits.enforce(r, f"login-addr:{address}", config["LOGIN_LIMIT_PER_ADDRESS"], 60, what="sign-in attempts",
                        now=config["CLOCK"].now().timestamp())
