@@ -1,12 +1,15 @@
 """The check kinds that ask a database or a host, in a real Chromium: alice creates a sql check
-against the machine's PostgreSQL and an icmp check in the admin form, runs them now (each
-condition's verdict, a NULL shown as NULL), finds the DSN's password masked when she edits the
-check and kept when she saves it, and a visitor sees both checks on the public page."""
+against the machine's PostgreSQL, a redis check against a throw-away redis-server and an icmp
+check in the admin form, runs them now (each condition's verdict, a NULL shown as NULL), finds
+the DSN's password masked when she edits the check and kept when she saves it, and a visitor
+sees the three checks on the public page."""
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
+import redis
 from conftest import ADMIN, request
 from playwright.sync_api import expect
 from staff_pages import VARIANTS, assert_accessible, card, create_check_and_run_it_now, open_page, said, sign_in, words
@@ -16,8 +19,8 @@ __all__ = ["open_page"]  # a fixture
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
-def test_an_admin_creates_sql_and_icmp_checks_in_the_browser_and_the_public_page_shows_them(
-        open_page, cluster, admin_token, postgres_port, variant):
+def test_an_admin_creates_sql_redis_and_icmp_checks_in_the_browser_and_the_public_page_shows_them(
+        open_page, cluster, admin_token, postgres_port, redis_server, variant):
     width, lang = variant
     w, public = words(lang, "admin"), words(lang, "public")
     s = uuid.uuid4().hex[:6]
@@ -60,6 +63,24 @@ def test_an_admin_creates_sql_and_icmp_checks_in_the_browser_and_the_public_page
     checked.get_by_role("button", name=w["a_run_now"]).click()
     expect(checked.locator(".verdicts li.holds")).to_have_count(2, timeout=20_000)
 
+    # redis: a read command on the session's throw-away redis-server (polystatus.testing), whose
+    # JSON answer is walked by the conditions like the sql rows
+    key = f"e2e:status:{s}"
+    redis.Redis(port=redis_server.port, db=9).set(key, json.dumps({"status": "ok", "note": None}))
+    form = page.locator("#new-check")
+    form.locator("select[name=kind]").select_option("redis")
+    expect(form.locator("textarea[name=query]")).to_be_hidden()
+    expect(form.locator("input[name=command]")).to_be_visible()
+    expect(form.locator("input[name=condition]").first).to_have_value("[RESULT] == PONG")
+    cache = f"E2E cache {s}"
+    form.locator("input[name=name]").fill(cache)
+    form.locator("input[name=dsn]").fill(redis_server.url(9))
+    form.locator("input[name=command]").fill(f"GET {key}")
+    form.locator("input[name=condition]").first.fill("[RESULT].status == ok")
+    form.get_by_role("button", name=w["a_condition_add"]).click()
+    form.locator("input[name=condition]").last.fill("[RESULT].note == filled")
+    create_check_and_run_it_now(page, w, form, cache, fails_with="[RESULT].note (NULL) == filled")
+
     # icmp: a host and its packets
     form = page.locator("#new-check")
     form.locator("select[name=kind]").select_option("icmp")
@@ -74,10 +95,11 @@ def test_an_admin_creates_sql_and_icmp_checks_in_the_browser_and_the_public_page
     pinged.get_by_role("button", name=w["a_run_now"]).click()
     expect(pinged.locator(".verdicts li.holds")).to_have_count(1, timeout=20_000)
 
-    # the public page lists both; the check's page names its kind
+    # the public page lists the three; each check's page names its kind
     visitor = open_page(width, lang)
-    link = wait_for(visitor, "/", f'a.cname:text-is("{name}")')
     assert wait_for(visitor, "/", f'a.cname:text-is("{ping}")').count() == 1
-    link.click()
+    wait_for(visitor, "/", f'a.cname:text-is("{cache}")').click()
+    expect(visitor.locator("main")).to_contain_text(public["kind_redis"])
+    wait_for(visitor, "/", f'a.cname:text-is("{name}")').click()
     expect(visitor.locator("main")).to_contain_text(public["kind_sql"])
     assert secret not in visitor.content() and "postgres:" not in visitor.content()

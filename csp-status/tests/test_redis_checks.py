@@ -6,6 +6,8 @@ import time
 
 import pytest
 import redis as redis_client
+from csp_status import config_apply
+from csp_status.checks import storage
 from test_checks import make as make_check
 from test_checks import run
 
@@ -107,3 +109,28 @@ def test_a_redis_check_to_a_private_address_is_refused_without_the_setting(app, 
     response = client.post("/checks", json={"name": "Cache", "kind": "redis",
                                             "dsn": f"redis://127.0.0.1:{target['port']}/9"}, headers=as_("alice"))
     assert response.status_code == 422 and response.json["error"]["code"] == "private_target"
+
+
+def test_a_yaml_declared_redis_check_is_sealed_applied_once_and_runs(app, client, as_, r, clock, target):
+    dsn = f"redis://{target['user']}:{target['password']}@127.0.0.1:{target['port']}/9"
+    text = f"""
+checks:
+  - name: Cache from YAML
+    kind: redis
+    dsn: "{dsn}"
+    command: GET app:status
+    timeout: 3
+    fail_threshold: 1
+    conditions: ["[RESULT].status == ok", "[RESULT].queue.length < 10"]
+"""
+    first = config_apply.apply(r, text, clock.now(), app.config)
+    assert first["created"] == 1
+    assert config_apply.apply(r, text, clock.now(), app.config) == {**first, "created": 0, "updated": 0}
+    stored = storage.by_name(r, "Cache from YAML")
+    assert target["password"] not in r.get(f"check:{stored['id']}")
+    result = run(client, as_, stored["id"])
+    assert result["ok"] is True, result["reason"]
+    # the declared conditions are the ones run: a value they refuse fails the same check
+    config_apply.apply(r, text.replace("GET app:status", "GET app:degraded"), clock.now(), app.config)
+    result = run(client, as_, stored["id"])
+    assert result["ok"] is False and result["reason"] == "[RESULT].status (degraded) == ok"
