@@ -3,7 +3,8 @@
 (oidc-provider-mock, on loopback) and comes back signed in where it started; a staff member
 mapped from the provider's groups lands in the console; a refusal is put in words on the sign-in
 page; /account says the account uses single sign-on and, having no password, shows no password
-form; axe-core on the sign-in and account pages in both languages.
+form; signing out there signs out of the provider too (RP-Initiated Logout) and comes back;
+axe-core on the sign-in and account pages in both languages.
 
 A small rig rather than the whole cluster (whose settings every other test shares): Redis,
 users configured for the provider, incidents and the frontend, which the browser reaches as
@@ -175,6 +176,28 @@ def test_the_account_page_says_it_uses_sso_and_explains_there_is_no_password_to_
         assert "n’a pas de mot de passe" in page.locator("#password-none").inner_text()
         page.wait_for_load_state("networkidle")
         assert serious_violations(page) == [], "the account page of an SSO account, in French"
+        assert errors == []
+    finally:
+        context.close()
+
+
+def test_signing_out_of_an_sso_session_passes_by_the_providers_sign_out_and_comes_back_signed_out(browser, rig):
+    person(rig, "otto", email="otto@example.com", email_verified=True, name="Otto Reader", groups=["everyone"])
+    context, page, errors = new_page(browser, rig)
+    try:
+        page.goto("/login?next=/account")
+        page.get_by_role("link", name=f"Sign in with {PROVIDER_NAME}").click()
+        through_the_provider(page, "otto")
+        page.wait_for_url(re.compile(r"/account$"))
+        page.locator("#sign-out").click()
+        # the provider's own end-session page, told whose session by the ID token
+        page.wait_for_url(re.compile(r"^http://localhost:\d+/oauth2/end_session\?.*id_token_hint="))
+        page.get_by_role("button", name="End session").click()
+        page.wait_for_url(re.compile(re.escape(rig["public"]) + r"/\?state=[\w-]{32,}$"))
+        page.wait_for_load_state("networkidle")
+        assert "Otto Reader" not in page.locator("#signin").inner_text()
+        page.goto("/account")  # nothing left to sign in with: the page asks for a sign-in
+        page.locator('a[href="/login?next=/account"]').wait_for()
         assert errors == []
     finally:
         context.close()

@@ -5,15 +5,20 @@ sign-in, refusals (unverified email, a state that is wrong, replayed or from ano
 SSO-only roles, the sign-in rate limit on both steps, and the link by the provider's subject
 (issuer, sub) that follows a person whose email changes at the provider."""
 import json
+import threading
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 import redis
 from conftest import PASSWORD
+from joserfc import jwt
+from joserfc.jwk import KeySet
+from oidc_provider_mock import app as provider_app
 from oidc_provider_mock import run_server_in_thread
 from polystatus.clock import FrozenClock
 from users.app import create_app
+from werkzeug.serving import make_server
 
 from users import settings
 
@@ -295,8 +300,8 @@ def test_an_id_token_verifies_against_the_providers_keys_with_its_issuer_and_aud
     url = provider.authorization(redirect_uri=redirect_uri, state="t" * 43, nonce="n" * 20, code_verifier="w" * 50)
     person(idp, "keys-1", email="keys@example.com", email_verified=True, groups=["ops"])
     back = at_provider(url, "keys-1")
-    claims, userinfo = provider.identity(code=back["code"], redirect_uri=redirect_uri, code_verifier="w" * 50,
-                                         nonce="n" * 20)
+    claims, userinfo, _ = provider.identity(code=back["code"], redirect_uri=redirect_uri, code_verifier="w" * 50,
+                                            nonce="n" * 20)
     assert claims["iss"] == idp and claims["aud"] in ("polystatus", ["polystatus"]) and claims["sub"] == "keys-1"
     assert claims["nonce"] == "n" * 20 and userinfo["sub"] == "keys-1"
 
@@ -381,3 +386,101 @@ def test_a_deleted_account_frees_its_subject_the_next_sign_in_makes_a_new_accoun
     landing(sso_sign_in(client, "vic-1"))
     again = me(client)
     assert again["email"] == "vic@example.com" and again["id"] != vic["id"]
+
+
+# --- signing out of the provider too (OpenID Connect RP-Initiated Logout) ------------------------
+
+def logout_query(answer) -> dict:
+    assert answer.status_code == 200, (answer.status_code, answer.get_data(as_text=True))
+    assert answer.headers["Cache-Control"] == "no-store"
+    url = urlsplit(answer.get_json()["logout_url"])
+    return {"endpoint": f"{url.scheme}://{url.netloc}{url.path}",
+            **{k: v[0] for k, v in parse_qs(url.query).items()}}
+
+
+def test_signing_out_of_an_sso_session_sends_the_browser_to_end_it_at_the_provider_too(client, idp, redis_url):
+    person(idp, "sam-1", email="sam@example.com", email_verified=True)
+    started = start(client)
+    nonce = parse_qs(urlsplit(started.headers["Location"]).query)["nonce"][0]
+    landing(client.get("/auth/oidc/callback", query_string=at_provider(started.headers["Location"], "sam-1")))
+    me(client)  # the page refreshes its token first: the session's hint follows the new refresh token
+    query = logout_query(client.post("/auth/logout", json={}, headers=ORIGIN))
+    assert query["endpoint"] == f"{idp}/oauth2/end_session"
+    assert query["client_id"] == "polystatus" and query["post_logout_redirect_uri"] == f"{PUBLIC}/"
+    assert len(query["state"]) >= 32
+    # the hint is the ID token the provider issued for this very sign-in (its nonce), signed by it
+    hint = jwt.decode(query["id_token_hint"], KeySet.import_key_set(httpx.get(f"{idp}/jwks").json()))
+    assert (hint.claims["iss"], hint.claims["sub"], hint.claims["nonce"]) == (idp, "sam-1", nonce)
+    assert hint.claims["aud"] in ("polystatus", ["polystatus"])
+    # the session is gone here, and its ID token with it
+    assert client.post("/auth/refresh", json={}, headers=ORIGIN).status_code == 401
+    assert redis.Redis.from_url(redis_url).keys("refresh-id-token:*") == []
+    # the provider's end-session page sends the browser back to the status page, with the state
+    page = httpx.get(f"{idp}/oauth2/end_session", params={k: v for k, v in query.items() if k != "endpoint"})
+    assert page.status_code == 200 and query["id_token_hint"] in page.text
+    back = httpx.post(f"{idp}/oauth2/end_session/confirm", data={"redirect_uri": f"{PUBLIC}/?state={query['state']}"})
+    assert back.status_code == 302 and back.headers["location"] == f"{PUBLIC}/?state={query['state']}"
+
+
+def test_a_password_session_signs_out_here_only(client, cast):
+    signed_in = client.post("/auth/login", json={"email": "carol@example.com", "password": PASSWORD,
+                                                 "session": "cookie"})
+    assert signed_in.status_code == 200
+    answer = client.post("/auth/logout", json={}, headers=ORIGIN)
+    assert answer.status_code == 204 and answer.get_data() == b""
+    by_body = client.post("/auth/logout", json={"refresh_token": cast.tokens["carol"]["refresh_token"]})
+    assert by_body.status_code == 204
+
+
+def test_an_sso_session_signed_out_with_a_token_it_already_exchanged_ends_but_learns_no_id_token(app, client,
+                                                                                                  idp, redis_url):
+    person(idp, "kim-1", email="kim@example.com", email_verified=True)
+    landing(sso_sign_in(client, "kim-1"))
+    first = client.get_cookie("polystatus_refresh", path="/auth").value
+    me(client)  # exchanged: the cookie now holds the next token
+    app.config["REFRESH_REUSE_GRACE"] = -1  # a copy kept by someone else, used well after
+    answer = client.post("/auth/logout", json={"refresh_token": first})
+    assert answer.status_code == 204
+    assert client.post("/auth/refresh", json={}, headers=ORIGIN).status_code == 401  # the session ended all the same
+    assert redis.Redis.from_url(redis_url).keys("refresh-id-token:*") == []
+
+
+@pytest.fixture(scope="module")
+def idp_without_logout():
+    """A provider whose discovery document names no end_session_endpoint (many do not)."""
+    provider = provider_app(require_nonce=True)
+
+    @provider.after_request
+    def no_end_session(response):
+        from flask import request
+        if request.path == "/.well-known/openid-configuration":
+            document = response.get_json()
+            document.pop("end_session_endpoint")
+            response.set_data(json.dumps(document))
+        return response
+
+    server = make_server("localhost", 0, provider, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://localhost:{server.server_port}"
+    server.shutdown()
+
+
+def test_without_an_end_session_endpoint_an_sso_session_signs_out_here_only(base_config, comms, idp_without_logout):
+    app = create_app({**base_config, "COMMS_URL": comms.url, "PUBLIC_URL": PUBLIC, "CORS_ORIGINS": [PUBLIC],
+                      "SESSION_COOKIE_PATH": "/auth", **oidc_settings(idp_without_logout)})
+    client = app.test_client()
+    person(idp_without_logout, "ned-1", email="ned@example.com", email_verified=True)
+    landing(sso_sign_in(client, "ned-1"))
+    assert me(client)["email"] == "ned@example.com"
+    answer = client.post("/auth/logout", json={}, headers=ORIGIN)
+    assert answer.status_code == 204 and answer.get_data() == b""
+    assert client.post("/auth/refresh", json={}, headers=ORIGIN).status_code == 401
+
+
+def test_the_post_logout_landing_is_a_setting_defaulting_to_the_public_page(idp):
+    assert oidc_settings(idp)["OIDC_POST_LOGOUT_REDIRECT_URL"] == f"{PUBLIC}/"
+    chosen = oidc_settings(idp, OIDC_POST_LOGOUT_REDIRECT_URL="https://status.example.com/login")
+    assert chosen["OIDC_POST_LOGOUT_REDIRECT_URL"] == "https://status.example.com/login"
+    with pytest.raises(settings.s.SettingsError):
+        oidc_settings(idp, OIDC_POST_LOGOUT_REDIRECT_URL="javascript:alert(1)")

@@ -64,6 +64,10 @@ def oidc(environ: Mapping[str, str], public_url: str) -> dict:
         # where the provider sends the browser back: users' callback through the public origin
         "OIDC_REDIRECT_URL": s.env_url(environ, "OIDC_REDIRECT_URL", f"{public_url}/api/users/auth/oidc/callback",
                                        schemes=("http", "https")),
+        # where the provider sends the browser once it has ended its session there (RP-Initiated
+        # Logout); register it with the provider as a post-logout redirect URI
+        "OIDC_POST_LOGOUT_REDIRECT_URL": s.env_url(environ, "OIDC_POST_LOGOUT_REDIRECT_URL", f"{public_url}/",
+                                                   schemes=("http", "https")),
     }
     config["OIDC_ROLE_MAP"] = _role_map(s.env_list(environ, "OIDC_ROLE_MAP", []), config["OIDC_ROLE_CLAIM"])
     if config["OIDC_DEFAULT_ROLE"] not in ROLES:

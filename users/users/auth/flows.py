@@ -66,7 +66,8 @@ def sign_in(r: redis.Redis, config: dict, ring, *, email: str, password: str, ad
     return signed_in(r, config, ring, user, method="password", session=session, now=now)
 
 
-def signed_in(r: redis.Redis, config: dict, ring, user: dict, *, method: str, session: str, now: float) -> dict:
+def signed_in(r: redis.Redis, config: dict, ring, user: dict, *, method: str, session: str, now: float,
+              id_token: str | None = None) -> dict:
     """The one end of every sign-in (password, SSO): whether a second factor is asked, then
     the same session and tokens whichever way the person came in.
 
@@ -76,15 +77,18 @@ def signed_in(r: redis.Redis, config: dict, ring, user: dict, *, method: str, se
     organisation that turned MFA off at its provider has decided so for every application.
 
     ``method="passkey"`` asks no TOTP code either: the passkey was used with user verification
-    (a PIN or a fingerprint on the device), so it already stands for two factors."""
+    (a PIN or a fingerprint on the device), so it already stands for two factors.
+
+    ``id_token`` (SSO only) is the provider's ID token, kept with the session to end it at the
+    provider when the person signs out (see sign_out)."""
     if method == "password" and totp_storage.enrolled(r, user["id"]):
         # The password was right; the tokens wait for the second step (POST /auth/login/totp).
         return totp_flows.challenge(r, user=user, session=session)
-    return issue(r, config, ring, user, now=now, method=method)
+    return issue(r, config, ring, user, now=now, method=method, id_token=id_token)
 
 
 def issue(r: redis.Redis, config: dict, ring, user: dict, *, now: float, family: str | None = None,
-          method: str = "password") -> dict:
+          method: str = "password", id_token: str | None = None) -> dict:
     """A new access token and refresh token; ``family`` continues a sign-in, None starts one.
     ``method`` (kept with the refresh token) is how the sign-in was made."""
     family = family or uuid.uuid4().hex
@@ -101,7 +105,7 @@ def issue(r: redis.Redis, config: dict, ring, user: dict, *, now: float, family:
                                    ttl_s=config["ACCESS_TOKEN_TTL"], session_id=family)
     refresh = secrets.token_urlsafe(32)
     storage.store_refresh(r, refresh, user_id=user["id"], family=family, ttl_s=config["REFRESH_TOKEN_TTL"],
-                          method=method)
+                          method=method, id_token=id_token)
     return {"access_token": ring.sign(claims), "refresh_token": refresh, "token_type": "Bearer",
             "expires_in": config["ACCESS_TOKEN_TTL"]}
 
@@ -137,10 +141,19 @@ def refresh(r: redis.Redis, config: dict, ring, token: str, *, now: float) -> di
     return issue(r, config, ring, user, now=now, family=record["family"], method=method)
 
 
-def sign_out(r: redis.Redis, token: str, *, now: float) -> None:
-    record, _ = storage.use_refresh(r, token, now=now)
-    if record is not None:
-        storage.revoke_family(r, record["family"])
+def sign_out(r: redis.Redis, config: dict, token: str, *, now: float) -> str | None:
+    """Revoke the session of this refresh token; the provider's ID token when single sign-on
+    started it, for ending it there too (RP-Initiated Logout). Only for the session's current
+    token: one already exchanged (a copy someone kept) still ends the session, but never
+    learns the ID token."""
+    record, uses = storage.use_refresh(r, token, now=now)
+    if record is None:
+        return None
+    id_token = storage.id_token_of(r, record["family"]) if record.get("method") == "sso" else None
+    storage.revoke_family(r, record["family"])
+    verdict = service.refresh_verdict(uses=uses, used_at=record["used_at"], now=now,
+                                      grace_s=config["REFRESH_REUSE_GRACE"])
+    return id_token if verdict != "reused" else None
 
 
 def sign_out_everywhere(r: redis.Redis, user_id: str) -> int:

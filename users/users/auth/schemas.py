@@ -23,6 +23,14 @@ class LogoutIn(Schema):
     refresh_token = Secret(validate=Length(min=10, max=200))
 
 
+class LogoutOut(Schema):
+    """Only for a session that single sign-on started, at a provider that can end its own."""
+
+    logout_url = String(metadata={
+        "description": "the identity provider's end-session URL (OpenID Connect RP-Initiated Logout): the browser "
+                       "goes there to sign out of the provider too, and comes back to OIDC_POST_LOGOUT_REDIRECT_URL"})
+
+
 class SignedOutOut(Schema):
     revoked = Integer()
 

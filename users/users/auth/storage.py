@@ -5,7 +5,9 @@ Keys: ``signing-keys`` (hash kid -> JSON {pem, created_at, retired_at}), ``signi
 with user id, family, use count, first use time, and how the sign-in was made: ``password``,
 ``sso`` or ``passkey``) in families (``refresh-family:{family}``, a
 set of digests), both expiring with the token; ``refresh-families:{user_id}`` (set) lists a
-person's families, so "sign out everywhere" finds them all.
+person's families, so "sign out everywhere" finds them all. ``refresh-id-token:{family}`` (string)
+is the identity provider's ID token of a session that single sign-on started, the hint that ends
+it at the provider too: it expires with the family and goes when the family is revoked.
 """
 from __future__ import annotations
 
@@ -55,13 +57,18 @@ def digest(token: str) -> str:
 
 
 def store_refresh(r: redis.Redis, token: str, *, user_id: str, family: str, ttl_s: int,
-                  method: str = "password") -> None:
+                  method: str = "password", id_token: str | None = None) -> None:
+    """``id_token`` starts an SSO session's hint; each later token of the family keeps it alive."""
     key = f"refresh:{digest(token)}"
     pipe = r.pipeline(transaction=True)
     pipe.hset(key, mapping={"user_id": user_id, "family": family, "uses": 0, "method": method})
     pipe.expire(key, ttl_s)
     pipe.sadd(f"refresh-family:{family}", digest(token))
     pipe.expire(f"refresh-family:{family}", ttl_s)
+    if id_token:
+        pipe.set(f"refresh-id-token:{family}", id_token, ex=ttl_s)
+    elif method == "sso":
+        pipe.expire(f"refresh-id-token:{family}", ttl_s)
     pipe.sadd(f"refresh-families:{user_id}", family)
     pipe.expire(f"refresh-families:{user_id}", ttl_s)
     pipe.execute()
@@ -82,12 +89,16 @@ def use_refresh(r: redis.Redis, token: str, *, now: float) -> tuple[dict | None,
     return {**record, "used_at": float(used_at)}, uses
 
 
+def id_token_of(r: redis.Redis, family: str) -> str | None:
+    return r.get(f"refresh-id-token:{family}")
+
+
 def revoke_family(r: redis.Redis, family: str) -> None:
     members = r.smembers(f"refresh-family:{family}")
     pipe = r.pipeline(transaction=True)
     for member in members:
         pipe.delete(f"refresh:{member}")
-    pipe.delete(f"refresh-family:{family}")
+    pipe.delete(f"refresh-family:{family}", f"refresh-id-token:{family}")
     pipe.execute()
 
 

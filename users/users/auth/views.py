@@ -14,6 +14,8 @@ from polystatus.redis_store import get_redis
 from ..accounts import flows as accounts_flows
 from ..accounts import service as accounts_service
 from ..accounts.schemas import UserOut
+from ..sso import flows as sso_flows
+from ..sso.provider import Provider
 from . import cookies, flows, schemas, service
 
 bp = APIBlueprint("auth", __name__, tag="Authentication")
@@ -75,15 +77,22 @@ def refresh(json_data):
 
 @bp.post("/auth/logout")
 @bp.input(schemas.LogoutIn)
-@bp.output({}, status_code=204)
-@bp.doc(summary="Revoke the session of a refresh token (body, or the session cookie)",
-        responses={403: "Cookie sent from another origin"})
+@bp.output(schemas.LogoutOut)
+@bp.doc(summary="Revoke the session of a refresh token (body, or the session cookie); for a session single "
+                "sign-on started, the provider's end-session URL to sign out there too",
+        responses={200: "Signed out here; the browser goes to ``logout_url`` to sign out of the identity provider",
+                   204: "Signed out", 403: "Cookie sent from another origin"})
 def logout(json_data):
+    config = current_app.config
     token = json_data.get("refresh_token") or cookies.token_from_cookie()
-    if token:
-        flows.sign_out(get_redis(), token, now=now_ts())
+    id_token = flows.sign_out(get_redis(), config, token, now=now_ts()) if token else None
     cookies.clear_on_response()
-    return ""
+    # the provider is asked only after the session is gone here, and a provider that cannot
+    # be reached leaves just that: the sign-out here
+    url = sso_flows.logout_url(config, Provider.of(current_app), id_token=id_token)
+    if url is None:
+        return current_app.response_class(status=204)
+    return {"logout_url": url}, 200, {"Cache-Control": "no-store"}  # it carries the ID token
 
 
 @bp.post("/auth/logout-everywhere")

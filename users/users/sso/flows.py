@@ -50,7 +50,7 @@ def pending(r: redis.Redis, *, state: str | None, binding: str | None) -> dict:
 
 def finish(r: redis.Redis, config: dict, ring, provider, *, record: dict, code: str, now) -> tuple[dict, dict]:
     """(the account, its tokens) for the provider's authorization code."""
-    claims, userinfo = provider.identity(code=code, redirect_uri=config["OIDC_REDIRECT_URL"],
+    claims, userinfo, id_token = provider.identity(code=code, redirect_uri=config["OIDC_REDIRECT_URL"],
                                          code_verifier=record["code_verifier"], nonce=record["nonce"])
     claims = service.merged_claims(claims, userinfo)
     role = service.mapped_role(claims, role_map=config["OIDC_ROLE_MAP"], default_role=config["OIDC_DEFAULT_ROLE"])
@@ -58,7 +58,22 @@ def finish(r: redis.Redis, config: dict, ring, provider, *, record: dict, code: 
     audit.describe(object_type="auth", object_id=user["id"], action="sso_login", before=before,
                    after={"user_id": user["id"], "email": user["email"], "role": user["role"],
                           "provider": config["OIDC_DISPLAY_NAME"]})
-    return user, auth_flows.signed_in(r, config, ring, user, method="sso", session="cookie", now=now.timestamp())
+    return user, auth_flows.signed_in(r, config, ring, user, method="sso", session="cookie", now=now.timestamp(),
+                                      id_token=id_token)
+
+
+def logout_url(config: dict, provider, *, id_token: str | None) -> str | None:
+    """Where the browser goes to end its session at the identity provider too (RP-Initiated
+    Logout), for a session that SSO started; None when it was not one, or when the provider
+    advertises no ``end_session_endpoint`` (then signing out here is all there is)."""
+    if not id_token or not config.get("OIDC_DISCOVERY_URL"):
+        return None
+    endpoint = provider.end_session_endpoint()
+    if endpoint is None:
+        return None
+    return service.end_session_url(endpoint, id_token=id_token, client_id=config["OIDC_CLIENT_ID"],
+                                   post_logout_redirect_uri=config["OIDC_POST_LOGOUT_REDIRECT_URL"],
+                                   state=service.new_secret())
 
 
 def account_for(r: redis.Redis, config: dict, *, claims: dict, role: str, now) -> tuple[dict, dict | None]:

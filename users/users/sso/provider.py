@@ -68,8 +68,10 @@ class Provider:
                             state=state, nonce=nonce, code_verifier=code_verifier)
         return answer["url"]
 
-    def identity(self, *, code: str, redirect_uri: str, code_verifier: str, nonce: str) -> tuple[dict, dict | None]:
-        """(the verified ID token's claims, the userinfo answer or None) for an authorization code."""
+    def identity(self, *, code: str, redirect_uri: str, code_verifier: str,
+                 nonce: str) -> tuple[dict, dict | None, str]:
+        """(the verified ID token's claims, the userinfo answer or None, the ID token itself: the
+        hint that ends this session at the provider later) for an authorization code."""
         app = self._client()
         try:
             token = self._call("token", app.fetch_access_token, redirect_uri=redirect_uri, code=code,
@@ -86,4 +88,21 @@ class Provider:
                 userinfo = dict(app.userinfo(token=token))
             except (requests.RequestException, OAuthError, ValueError):
                 userinfo = None  # the ID token alone still signs in; groups may then be missing
-        return dict(claims), userinfo
+        return dict(claims), userinfo, token["id_token"]
+
+    def end_session_endpoint(self) -> str | None:
+        """The provider's RP-Initiated Logout endpoint, when its discovery document names one
+        (None too when the provider cannot be reached: signing out here must not wait on it)."""
+        try:
+            endpoint = self._call("discovery", self._client().load_server_metadata).get("end_session_endpoint")
+        except Unavailable:
+            return None
+        return endpoint if isinstance(endpoint, str) and endpoint.startswith(("https://", "http://")) else None
+
+    @staticmethod
+    def of(app) -> Provider:
+        """The app's one provider (kept in its extensions, so the metadata is cached between requests)."""
+        found = app.extensions.get("oidc_provider")
+        if found is None:
+            found = app.extensions["oidc_provider"] = Provider(app.config)
+        return found

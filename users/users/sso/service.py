@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from polystatus.errors import Forbidden, Unauthorized
 
@@ -118,3 +119,16 @@ def merged_claims(id_token: dict, userinfo: dict | None) -> dict:
 def password_refused(role: str, *, sso_roles: list[str]) -> bool:
     """Whether this role must sign in with SSO (OIDC_REQUIRED_ROLES)."""
     return role in sso_roles
+
+
+def end_session_url(endpoint: str, *, id_token: str, client_id: str, post_logout_redirect_uri: str,
+                    state: str) -> str:
+    """The provider's end-session URL (OpenID Connect RP-Initiated Logout 1.0, section 2):
+    ``id_token_hint`` tells the provider whose session to end without asking; ``client_id``
+    and ``post_logout_redirect_uri`` (registered with the provider) bring the browser back;
+    ``state`` is echoed on the way back. The endpoint's own query is kept, as the spec asks."""
+    parts = urlsplit(endpoint)
+    query = [*parse_qsl(parts.query, keep_blank_values=True),
+             ("id_token_hint", id_token), ("client_id", client_id),
+             ("post_logout_redirect_uri", post_logout_redirect_uri), ("state", state)]
+    return urlunsplit(parts._replace(query=urlencode(query)))

@@ -33,10 +33,7 @@ def configured() -> bool:
 
 
 def provider() -> Provider:
-    found = current_app.extensions.get("oidc_provider")
-    if found is None:
-        found = current_app.extensions["oidc_provider"] = Provider(current_app.config)
-    return found
+    return Provider.of(current_app)
 
 
 def binding_path() -> str:

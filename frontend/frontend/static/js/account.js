@@ -135,8 +135,8 @@ function sessions(me, main) {
   const here = h("button", { class: "btn", type: "button", id: "sign-out" }, t("sign_out_here"));
   const everywhere = h("button", { class: "btn danger", type: "button", id: "sign-out-everywhere" }, t("sign_out_everywhere"));
   here.addEventListener("click", async () => {
-    await busy(here, signOut);
-    location.href = "/";
+    // to the identity provider's sign-out first when SSO signed this session in; it sends the browser back
+    location.href = (await busy(here, signOut)) || "/";
   });
   everywhere.addEventListener("click", async () => {
     try {

@@ -105,13 +105,21 @@ async function finishSignIn(tokens) {
   return user;
 }
 
+// Signs out here; for a session single sign-on started, answers the identity provider's
+// end-session URL (null otherwise), where the caller sends the browser to sign out there too.
 export async function signOut() {
+  let away = null;
   try {
-    await fetch("/api/users/auth/logout", { method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json" }, body: "{}" });
+    const response = await fetch("/api/users/auth/logout", { method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json" }, body: "{}" });
+    if (response.status === 200) {
+      const answer = await response.json().catch(() => null);
+      if (answer && /^https?:\/\//.test(answer.logout_url || "")) away = answer.logout_url;
+    }
     await fetch("/page-access/session", { method: "DELETE", credentials: "same-origin" });
   } finally {
     clearSession();
   }
+  return away;
 }
 
 export async function call(method, path, body, retried = false) {
