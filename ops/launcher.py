@@ -519,22 +519,31 @@ def procfile(plan: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def wait_ready(plan: dict, timeout: float = 90.0, process: subprocess.Popen | None = None) -> list[str]:
+def wait_for_urls(urls: dict[str, str], *, timeout: float, process: subprocess.Popen | None,
+                  stopped: str) -> list[str]:
+    """Polls each URL until it answers 200 or ``timeout`` passes; the names still waited for.
+    ``process`` stopping first fails the start with ``stopped``."""
+    pending = dict(urls)
     deadline = time.monotonic() + timeout
-    pending = {folder: f"{plan['url'][folder]}/readyz" for folder in plan["url"]
-               if os.path.exists(os.path.join(ROOT, folder, "pyproject.toml"))}
     while pending and time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
-            fail("a process of the cluster stopped during start-up; see the logs above")
-        for folder, url in list(pending.items()):
+            fail(stopped)
+        for name, url in list(pending.items()):
             try:
                 with urllib.request.urlopen(url, timeout=2) as response:
                     if response.status == 200:
-                        del pending[folder]
+                        del pending[name]
             except (urllib.error.URLError, OSError):
                 pass
         time.sleep(0.3)
     return sorted(pending)
+
+
+def wait_ready(plan: dict, timeout: float = 90.0, process: subprocess.Popen | None = None) -> list[str]:
+    urls = {folder: f"{plan['url'][folder]}/readyz" for folder in plan["url"]
+            if os.path.exists(os.path.join(ROOT, folder, "pyproject.toml"))}
+    return wait_for_urls(urls, timeout=timeout, process=process,
+                         stopped="a process of the cluster stopped during start-up; see the logs above")
 
 
 def bootstrap(plan: dict) -> None:
@@ -836,19 +845,8 @@ def wait_ready_ha(plan: dict, timeout: float = 120.0, process: subprocess.Popen 
         for suffix, port in replicas.items():
             urls[f"{folder}-{suffix}"] = f"http://127.0.0.1:{port}/readyz"
         urls[f"edge:{folder}"] = f"{plan['url'][folder]}/readyz"
-    deadline = time.monotonic() + timeout
-    while urls and time.monotonic() < deadline:
-        if process is not None and process.poll() is not None:
-            fail("supervisord stopped during start-up; see var/ha/logs/")
-        for name, url in list(urls.items()):
-            try:
-                with urllib.request.urlopen(url, timeout=2) as response:
-                    if response.status == 200:
-                        del urls[name]
-            except (urllib.error.URLError, OSError):
-                pass
-        time.sleep(0.3)
-    return sorted(urls)
+    return wait_for_urls(urls, timeout=timeout, process=process,
+                         stopped="supervisord stopped during start-up; see var/ha/logs/")
 
 
 def up_ha(offset: int = 0, ready_file: str | None = None) -> int:
