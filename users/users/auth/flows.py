@@ -25,19 +25,38 @@ _DUMMY_HASH = hasher.hash("not-a-real-password-just-for-timing")
 LOGIN_FAILURES_WINDOW_S = 900
 
 
+def limit_attempt(r: redis.Redis, config: dict, *, address: str, now: float) -> None:
+    """Per address, every sign-in attempt counts, whatever its kind (a password, a TOTP code, a
+    trip to the SSO provider, a passkey): one budget stops one client hammering many accounts."""
+    ratelimits.enforce(r, f"login-addr:{address}", config["LOGIN_LIMIT_PER_ADDRESS"], 60, what="sign-in attempts",
+                       now=now)
+
+
+def refuse_locked(r: redis.Redis, config: dict, *, email: str) -> None:
+    """Per account, only failures count, over 15 minutes. Trade-off: someone can keep an account
+    limited by failing on purpose, but only for 15 minutes at a time and without learning
+    anything; the alternative (no per-account limit) lets a botnet guess passwords freely."""
+    failures, retry = storage.login_failures(r, email)
+    if failures >= config["LOGIN_LIMIT_PER_ACCOUNT"]:
+        raise RateLimited(f"Too many failed sign-ins for this account; try again in {retry} s.", retry_after=retry)
+
+
+def refuse_sso_only(config: dict, user: dict) -> None:
+    """The roles that must use single sign-on (OIDC_REQUIRED_ROLES) sign in with it only: a
+    password or a passkey is a local credential, refused alike. Called once the credential is
+    known to be right, so the refusal tells a stranger nothing about roles."""
+    if sso_service.password_refused(user["role"], sso_roles=config.get("OIDC_REQUIRED_ROLES", [])):
+        name = config.get("OIDC_DISPLAY_NAME") or "single sign-on"
+        raise Forbidden(f"Your account signs in with {name} only: use the “Sign in with {name}” button.",
+                        code="sso_required", details={"provider": name})
+
+
 def check_password(r: redis.Redis, config: dict, *, email: str, password: str, address: str) -> dict:
     """The account whose password this is, within the sign-in limits; RateLimited or
     Unauthorized (the same answer for an unknown email and a wrong password) otherwise."""
     email = email.strip().lower()
-    # Per address: every attempt counts (stops one client hammering many accounts).
-    ratelimits.enforce(r, f"login-addr:{address}", config["LOGIN_LIMIT_PER_ADDRESS"], 60, what="sign-in attempts",
-                       now=config["CLOCK"].now().timestamp())
-    # Per account: only failures count, over 15 minutes. Trade-off: someone can keep an account
-    # limited by failing on purpose, but only for 15 minutes at a time and without learning
-    # anything; the alternative (no per-account limit) lets a botnet guess passwords freely.
-    failures, retry = storage.login_failures(r, email)
-    if failures >= config["LOGIN_LIMIT_PER_ACCOUNT"]:
-        raise RateLimited(f"Too many failed sign-ins for this account; try again in {retry} s.", retry_after=retry)
+    limit_attempt(r, config, address=address, now=config["CLOCK"].now().timestamp())
+    refuse_locked(r, config, email=email)
     user_id = accounts_storage.id_for_email(r, email)
     user = accounts_storage.get(r, user_id) if user_id else None
     try:
@@ -59,10 +78,7 @@ def sign_in(r: redis.Redis, config: dict, ring, *, email: str, password: str, ad
     Refused for the roles that must use single sign-on (OIDC_REQUIRED_ROLES), and only once
     the password is known to be right, so the refusal tells a stranger nothing about roles."""
     user = check_password(r, config, email=email, password=password, address=address)
-    if sso_service.password_refused(user["role"], sso_roles=config.get("OIDC_REQUIRED_ROLES", [])):
-        name = config.get("OIDC_DISPLAY_NAME") or "single sign-on"
-        raise Forbidden(f"Your account signs in with {name} only: use the “Sign in with {name}” button.",
-                        code="sso_required", details={"provider": name})
+    refuse_sso_only(config, user)
     return signed_in(r, config, ring, user, method="password", session=session, now=now)
 
 

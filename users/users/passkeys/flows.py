@@ -15,13 +15,12 @@ import logging
 import redis
 from polystatus import audit, events, ratelimits
 from polystatus.clock import isoformat
-from polystatus.errors import BadRequest, Conflict, Forbidden, NotFound, RateLimited, Unauthorized
+from polystatus.errors import BadRequest, Conflict, NotFound, Unauthorized
 from polystatus.redis_store import atomic
 
 from ..accounts import storage as accounts_storage
 from ..auth import flows as auth_flows
 from ..auth import storage as auth_storage
-from ..sso import service as sso_service
 from . import service, storage
 
 SERVICE = "users"
@@ -43,28 +42,13 @@ def _require_enabled(config: dict) -> None:
         raise NotFound("Passkeys are not available on this site (WEBAUTHN_RP_ID is not set).", code="passkeys_off")
 
 
-def _refuse_sso_only(config: dict, user: dict) -> None:
-    """The roles that must use single sign-on (OIDC_REQUIRED_ROLES) use it only: a passkey is a
-    local credential like a password, so it is refused as a password is."""
-    if sso_service.password_refused(user["role"], sso_roles=config.get("OIDC_REQUIRED_ROLES", [])):
-        name = config.get("OIDC_DISPLAY_NAME") or "single sign-on"
-        raise Forbidden(f"Your account signs in with {name} only: use the “Sign in with {name}” button.",
-                        code="sso_required", details={"provider": name})
-
-
-def limit(r: redis.Redis, config: dict, *, address: str, now: float) -> None:
-    # The same budget as passwords, codes and SSO round trips: each is a sign-in attempt.
-    ratelimits.enforce(r, f"login-addr:{address}", config["LOGIN_LIMIT_PER_ADDRESS"], 60, what="sign-in attempts",
-                       now=now)
-
-
 def mine(r: redis.Redis, *, user: dict) -> list[dict]:
     return [service.public_view(p) for p in storage.of_user(r, user["id"])]
 
 
 def registration_options(r: redis.Redis, config: dict, *, user: dict, now: float) -> dict:
     _require_enabled(config)
-    _refuse_sso_only(config, user)
+    auth_flows.refuse_sso_only(config, user)
     # Per account, on the sign-in budget's scale: asking costs a key in Redis for five minutes.
     ratelimits.enforce(r, f"passkey-options:{user['id']}", config["LOGIN_LIMIT_PER_ADDRESS"], 60,
                        what="passkey set-ups", now=now)
@@ -90,7 +74,7 @@ def _take(r: redis.Redis, credential: dict, *, purpose: str, user_id: str | None
 def register(r: redis.Redis, config: dict, *, user: dict, name: str, credential: dict, now) -> dict:
     """Verify the browser's answer to the registration options and keep the credential."""
     _require_enabled(config)
-    _refuse_sso_only(config, user)
+    auth_flows.refuse_sso_only(config, user)
     challenge = _take(r, credential, purpose="register", user_id=user["id"])
     verified = service.verify_registration(credential=credential, challenge=challenge,
                                            rp_id=config["WEBAUTHN_RP_ID"], origins=config["WEBAUTHN_ORIGINS"])
@@ -123,7 +107,7 @@ def remove(r: redis.Redis, *, user: dict, passkey_id: str) -> None:
 
 def login_options(r: redis.Redis, config: dict, *, address: str, now: float) -> dict:
     _require_enabled(config)
-    limit(r, config, address=address, now=now)
+    auth_flows.limit_attempt(r, config, address=address, now=now)
     challenge = service.new_challenge()
     storage.save_challenge(r, challenge, purpose="login")
     return service.authentication_options(rp_id=config["WEBAUTHN_RP_ID"], challenge=challenge)
@@ -132,16 +116,14 @@ def login_options(r: redis.Redis, config: dict, *, address: str, now: float) -> 
 def sign_in(r: redis.Redis, config: dict, ring, *, credential: dict, address: str, session: str, now) -> tuple[dict, dict]:
     """(the account, its tokens) for a verified assertion of one of its passkeys."""
     _require_enabled(config)
-    limit(r, config, address=address, now=now.timestamp())
+    auth_flows.limit_attempt(r, config, address=address, now=now.timestamp())
     challenge = _take(r, credential, purpose="login")
     passkey = storage.get(r, str(credential.get("id", "")))
     user = accounts_storage.get(r, passkey["user_id"]) if passkey else None
     if user is None:
         # Removed, never registered here, or its account deleted: the browser may still hold it.
         raise Unauthorized("This passkey is not registered here (it may have been removed).", code="passkey_unknown")
-    failures, retry = auth_storage.login_failures(r, user["email"])
-    if failures >= config["LOGIN_LIMIT_PER_ACCOUNT"]:
-        raise RateLimited(f"Too many failed sign-ins for this account; try again in {retry} s.", retry_after=retry)
+    auth_flows.refuse_locked(r, config, email=user["email"])
     try:
         if not service.user_handle_matches(credential, passkey):
             raise Unauthorized("The passkey names another account.", code="passkey_invalid")
@@ -161,7 +143,7 @@ def sign_in(r: redis.Redis, config: dict, ring, *, credential: dict, address: st
         raise
     # Only once the passkey is known to be right, as for a password: the refusal tells a
     # stranger nothing about the account's role.
-    _refuse_sso_only(config, user)
+    auth_flows.refuse_sso_only(config, user)
     auth_storage.clear_login_failures(r, user["email"])
     audit.describe(object_type="auth", object_id=user["id"], action="passkey_login",
                    after={"user_id": user["id"], "email": user["email"], "passkey_id": passkey["id"],

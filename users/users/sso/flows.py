@@ -10,7 +10,7 @@ pushed into your browser) and replays.
 from __future__ import annotations
 
 import redis
-from polystatus import audit, ratelimits
+from polystatus import audit
 from polystatus.clock import isoformat
 from polystatus.errors import Conflict, Forbidden, Unauthorized
 from polystatus.redis_store import atomic
@@ -22,15 +22,9 @@ from ..auth import flows as auth_flows
 from . import service, storage
 
 
-def limit(r: redis.Redis, config: dict, *, address: str, now: float) -> None:
-    # The same budget as passwords and codes: each trip to the provider is a sign-in attempt.
-    ratelimits.enforce(r, f"login-addr:{address}", config["LOGIN_LIMIT_PER_ADDRESS"], 60, what="sign-in attempts",
-                       now=now)
-
-
 def start(r: redis.Redis, config: dict, provider, *, address: str, next_path: str | None, now: float) -> tuple[str, str]:
     """(the provider's URL to send the browser to, the binding secret for the browser's cookie)."""
-    limit(r, config, address=address, now=now)
+    auth_flows.limit_attempt(r, config, address=address, now=now)
     state, nonce, verifier, binding = (service.new_secret() for _ in range(4))
     url = provider.authorization(redirect_uri=config["OIDC_REDIRECT_URL"], state=state, nonce=nonce,
                                  code_verifier=verifier)

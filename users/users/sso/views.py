@@ -19,6 +19,7 @@ from polystatus.redis_store import get_redis
 
 from ..accounts import flows as accounts_flows
 from ..auth import cookies
+from ..auth import flows as auth_flows
 from ..auth.views import ring
 from . import flows, schemas
 from .provider import Provider
@@ -103,7 +104,7 @@ def sso_callback(query_data):
     config, r = current_app.config, get_redis()
     next_path = None
     try:
-        flows.limit(r, config, address=caller_address(), now=config["CLOCK"].now().timestamp())
+        auth_flows.limit_attempt(r, config, address=caller_address(), now=config["CLOCK"].now().timestamp())
         record = flows.pending(r, state=query_data.get("state"), binding=request.cookies.get(BINDING_COOKIE))
         next_path = record["next"]
         if query_data.get("error") or not query_data.get("code"):

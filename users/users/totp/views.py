@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from apiflask import APIBlueprint
 from flask import current_app
-from polystatus import audit, ratelimits
+from polystatus import audit
 from polystatus.auth import caller_address, current_identity, require_role
 from polystatus.errors import Forbidden
 from polystatus.redis_store import get_redis
 
 from ..accounts import flows as accounts_flows
+from ..auth import flows as auth_flows
 from ..auth import storage as auth_storage
 from ..auth.schemas import TokenOut
 from . import flows, schemas
@@ -117,8 +118,7 @@ def login_second_step(json_data):
     r, config = get_redis(), current_app.config
     address = caller_address()
     # The same per-address budget as passwords: a code is a guess like any other.
-    ratelimits.enforce(r, f"login-addr:{address}", config["LOGIN_LIMIT_PER_ADDRESS"], 60, what="sign-in attempts",
-                       now=config["CLOCK"].now().timestamp())
+    auth_flows.limit_attempt(r, config, address=address, now=config["CLOCK"].now().timestamp())
     user, tokens, session = flows.second_step(r, config, current_app.extensions["key_ring"],
                                               token=json_data["mfa_token"], code=json_data.get("code"),
                                               recovery_code=json_data.get("recovery_code"), now=now())
